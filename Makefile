@@ -1,0 +1,66 @@
+# MedChain: every target bootstraps what it needs first (idempotent; a second run does no network work).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMPS  := .bootstrap
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export PYTHONWARNINGS ?= ignore::FutureWarning
+CHAIN   ?= anvil
+
+.PHONY: help bootstrap compile test test-fast demo bench audit lint clean abi
+
+help:
+	@echo "make demo    - the whole platform end to end on a local chain it starts itself"
+	@echo "make test    - every test (bootstraps .venv, node_modules and the compiler first)"
+	@echo "make bench   - gas and speed benchmarks -> reports/bench.md and reports/bench.json"
+	@echo "make audit   - long fuzz/stateful profiles"
+	@echo "make lint    - ruff + mypy"
+
+$(STAMPS)/venv: requirements/brownie.txt requirements/brownie-constraints.txt requirements/extras.txt requirements/extras-lock.txt pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements/brownie.txt -c requirements/brownie-constraints.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements/extras.txt \
+		-c requirements/brownie-constraints.txt -c requirements/extras-lock.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
+	@touch $@
+
+$(STAMPS)/npm: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(STAMPS)/solc: $(STAMPS)/venv $(STAMPS)/npm tools/install-solc.sh tools/solc-adapter.js brownie-config.yaml
+	./tools/install-solc.sh
+	@touch $@
+
+bootstrap: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/solc
+	@./tools/install-solc.sh >/dev/null
+
+compile: bootstrap
+	brownie compile
+
+abi: compile
+	brownie run scripts/export_abis.py
+
+test: compile
+	$(PY) -m pytest tests -q
+
+demo: compile
+	$(PY) -m medchain.cli demo --chain $(CHAIN)
+
+bench: compile
+	$(PY) -m medchain.bench
+
+audit: compile
+	MEDCHAIN_PROFILE=long $(PY) -m pytest tests -q -m "slow or not slow"
+
+lint: bootstrap
+	ruff check medchain tests scripts
+	mypy
+
+clean:
+	rm -rf build $(STAMPS) reports/demo reports/tmp

@@ -1,0 +1,60 @@
+"""Shared test helpers: custom-error assertions, role constants, admission through governance."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import brownie
+from eth_utils import keccak
+
+ROLE_NAMES = ("COUNCIL", "HOSPITAL", "INSURER", "MANUFACTURER", "DISTRIBUTOR", "PHARMACY", "AUDITOR")
+ROLE_ID = {name: "0x" + keccak(text=name).hex() for name in ROLE_NAMES}
+ROLE_BIT = {name: 1 << i for i, name in enumerate(ROLE_NAMES)}
+
+# IConsortium.ProposalKind
+ADMIT, SUSPEND, REINSTATE, SET_ROLES, SET_THRESHOLD = 1, 2, 3, 4, 5
+
+DAY = 24 * 3600
+
+
+def roles(*names: str) -> int:
+    """Role bitmap for role names."""
+    mask = 0
+    for name in names:
+        mask |= ROLE_BIT[name]
+    return mask
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if hasattr(value, "address"):
+        return str(value.address).lower()
+    if isinstance(value, str) and value.startswith("0x"):
+        return value.lower()
+    return str(value)
+
+
+@contextmanager
+def reverts_with(error: str, *args: Any) -> Iterator[None]:
+    """Expect a revert with custom error `error`; with args, also its arguments in order.
+
+    brownie 1.22 decodes custom errors as ``"Name: arg1, arg2"`` with addresses in lower case.
+    """
+    if args:
+        pattern = re.escape(f"{error}: " + ", ".join(_fmt(a) for a in args)) + "$"
+    else:
+        pattern = re.escape(error) + r"(: .*)?$"
+    with brownie.reverts(revert_pattern=pattern):
+        yield
+
+
+def admit(consortium: Any, council: Any, member: Any, role_mask: int, name: str = "", uri: str = "") -> None:
+    """Admit `member` with `role_mask` through a threshold-1 council (propose auto-approves, then execute)."""
+    tx = consortium.propose(ADMIT, member, role_mask, name or f"member {str(member)[:8]}", uri, {"from": council})
+    consortium.execute(tx.return_value, {"from": council})
