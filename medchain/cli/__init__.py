@@ -1,0 +1,91 @@
+"""`medchain`: the one command-line entry point, a sub-command group per role."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from medchain.cli import deploy as deploy_cmd
+from medchain.cli import node as node_cmd
+from medchain.cli.options import CliState, err_console
+from medchain.errors import MedchainError
+
+
+class _Failure(click.ClickException):
+    """An expected failure: one line on stderr, exit code 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        err_console.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
+
+
+class MedchainGroup(TyperGroup):
+    """Root group: MedchainErrors (and anything unexpected) become one line unless --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except MedchainError as exc:
+            if _debug(ctx):
+                raise
+            raise _Failure(str(exc)) from None
+        except Exception as exc:  # never a traceback without --debug
+            if _debug(ctx):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            raise _Failure(f"unexpected {type(exc).__name__}: {first} (re-run with --debug for details)") from None
+
+
+def _debug(ctx: click.Context) -> bool:
+    obj = ctx.find_root().obj
+    return bool(getattr(obj, "debug", False))
+
+
+app = typer.Typer(
+    cls=MedchainGroup,
+    help="MedChain: consortium health-care chain tooling (deploy, council, consent, records, claims, drugs).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    rpc_url: Annotated[
+        str | None, typer.Option("--rpc-url", envvar="MEDCHAIN_RPC_URL", help="EVM JSON-RPC endpoint")
+    ] = None,
+    network: Annotated[str | None, typer.Option("--network", help="brownie network id instead of --rpc-url")] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account",
+            envvar="MEDCHAIN_ACCOUNT",
+            help="acting key: a name N (keys from MEDCHAIN_PRIVATE_KEY_N / MEDCHAIN_KEYSTORE_N) or a node account index",
+        ),
+    ] = None,
+    manifest: Annotated[Path | None, typer.Option("--manifest", help="deployment manifest JSON")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="machine-readable JSON output")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+) -> None:
+    ctx.obj = CliState(
+        rpc_url=rpc_url, network=network, account=account, manifest=manifest, json=json_out, debug=debug
+    )
+
+
+app.add_typer(deploy_cmd.app, name="deploy")
+app.add_typer(node_cmd.app, name="node")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(app(prog_name="medchain"))

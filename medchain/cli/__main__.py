@@ -1,0 +1,3 @@
+from medchain.cli import main
+
+main()

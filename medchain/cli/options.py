@@ -1,0 +1,128 @@
+"""Shared CLI state and options: network, acting account, manifest, --json, --debug; output helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+from web3 import Web3
+
+from medchain import chain
+from medchain.chain import Signer
+from medchain.contracts import Suite
+from medchain.deploy import load_suite
+from medchain.errors import InputError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class CliState:
+    """What the root options resolved to; connections and keys are opened lazily, once."""
+
+    rpc_url: str | None = None
+    network: str | None = None
+    account: str | None = None
+    manifest: Path | None = None
+    json: bool = False
+    debug: bool = False
+    _w3: Web3 | None = field(default=None, repr=False)
+    _suite: Suite | None = field(default=None, repr=False)
+    _signer: Signer | None = field(default=None, repr=False)
+
+    def w3(self) -> Web3:
+        if self._w3 is None:
+            self._w3 = chain.connect(rpc_url=self.rpc_url, network=self.network)
+        return self._w3
+
+    def suite(self) -> Suite:
+        if self._suite is None:
+            self._suite = load_suite(self.w3(), self.manifest)
+        return self._suite
+
+    def signer(self) -> Signer:
+        if self._signer is None:
+            self._signer = chain.load_signer(self.account, self.w3() if _is_index(self.account) else None)
+        return self._signer
+
+
+def _is_index(account: str | None) -> bool:
+    return account is not None and account.strip().isdigit()
+
+
+#: per-command `--json` (the root's `medchain --json ...` works too)
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
+
+
+def state(ctx: typer.Context | click.Context, json_out: bool = False) -> CliState:
+    """The CliState of the running command (created by the root callback); `json_out` from a command's
+    own --json option."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState(
+            rpc_url=os.environ.get("MEDCHAIN_RPC_URL"),
+            account=os.environ.get("MEDCHAIN_ACCOUNT"),
+        )
+    if json_out:
+        root.obj.json = True
+    return root.obj
+
+
+def output(st: CliState, data: Any, rows: list[dict[str, Any]] | None = None, title: str | None = None) -> None:
+    """Print `data` as JSON with --json, else `rows` (default: `data` itself) as a table or key/value list."""
+    if st.json:
+        console.print_json(json.dumps(data, default=_json_default))
+        return
+    rows = rows if rows is not None else (data if isinstance(data, list) else [data])
+    if not rows:
+        console.print("(nothing)")
+        return
+    if len(rows) == 1 and isinstance(data, dict) and rows[0] is data:
+        table = Table(show_header=False, title=title, box=None)
+        for key, value in data.items():
+            table.add_row(f"[bold]{key}[/]", _cell(value))
+    else:
+        table = Table(title=title)
+        for column in rows[0]:
+            table.add_column(str(column))
+        for row in rows:
+            table.add_row(*(_cell(row.get(c)) for c in rows[0]))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: getattr(value, k) for k in value.__dataclass_fields__}
+    return str(value)
+
+
+def address_arg(value: str, what: str = "address") -> str:
+    """Validate a user-given address; a checksum address back, or InputError naming the problem."""
+    value = value.strip()
+    if not Web3.is_address(value):
+        raise InputError(f"{what} {value!r} is not a 20-byte hex address")
+    if value != value.lower() and not Web3.is_checksum_address(value):
+        raise InputError(f"{what} {value!r} has a wrong checksum (mixed case must be EIP-55)")
+    return Web3.to_checksum_address(value)

@@ -1,0 +1,120 @@
+"""Sending transactions: local nonces, EIP-1559 or legacy/zero-gas fees, receipts with a timeout,
+and reverts decoded to the custom error's name and arguments."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
+from web3.types import TxParams, TxReceipt
+
+from medchain.chain import Signer, signer_address
+from medchain.errors import ChainError, ContractRevert, MedchainError, decode_revert
+
+_nonce_lock = threading.Lock()
+_next_nonce: dict[tuple[int, str], int] = {}
+
+
+def _revert_from(exc: Exception) -> MedchainError:
+    """Turn a web3/node exception about a revert into a decoded ContractRevert (or a ChainError)."""
+    for candidate in (getattr(exc, "data", None), *exc.args, str(exc)):
+        decoded = decode_revert(candidate)
+        if decoded is not None:
+            return decoded
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, ContractLogicError):
+        return ContractRevert("Reverted", {"reason": message})
+    return ChainError(f"node refused the transaction: {message}")
+
+
+def call(fn: ContractFunction, sender: str | None = None, block: Any = "latest") -> Any:
+    """Call a view (or dry-run a transaction) with reverts decoded."""
+    try:
+        return fn.call({"from": sender} if sender else {}, block_identifier=block)
+    except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
+        raise _revert_from(exc) from None
+
+
+def _fees(w3: Web3) -> TxParams:
+    """EIP-1559 fees when the chain has a base fee, else a legacy gas price (0 on free-gas consortia)."""
+    latest = w3.eth.get_block("latest")
+    base = latest.get("baseFeePerGas")
+    if base is None:
+        return {"gasPrice": w3.eth.gas_price}
+    try:
+        tip = w3.eth.max_priority_fee
+    except (Web3RPCError, ValueError):
+        tip = 0
+    return {"maxFeePerGas": 2 * int(base) + int(tip), "maxPriorityFeePerGas": int(tip)}
+
+
+def _reserve_nonce(w3: Web3, address: str) -> int:
+    key = (w3.eth.chain_id, address)
+    with _nonce_lock:
+        pending = w3.eth.get_transaction_count(address, "pending")  # type: ignore[arg-type]
+        nonce = max(pending, _next_nonce.get(key, 0))
+        _next_nonce[key] = nonce + 1
+        return nonce
+
+
+def forget_nonces() -> None:
+    """Drop the local nonce cache (after a node restart or a reorg)."""
+    with _nonce_lock:
+        _next_nonce.clear()
+
+
+def build(w3: Web3, fn: ContractFunction, sender: Signer, value: int = 0) -> TxParams:
+    """Estimate and fill a transaction for `fn` from `sender`; a doomed call raises ContractRevert here."""
+    address = signer_address(sender)
+    params: TxParams = {"from": address, "value": value}  # type: ignore[typeddict-item]
+    try:
+        gas = fn.estimate_gas(params)
+    except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
+        raise _revert_from(exc) from None
+    params.update(_fees(w3))
+    params["gas"] = int(gas * 1.2) + 10_000
+    params["chainId"] = w3.eth.chain_id
+    return fn.build_transaction(params)
+
+
+def send(w3: Web3, fn: ContractFunction, sender: Signer, *, timeout: float = 120.0, value: int = 0) -> TxReceipt:
+    """Send `fn` from `sender` and wait for its receipt; raises ContractRevert on a revert."""
+    return wait(w3, submit(w3, fn, sender, value=value), timeout=timeout, fn=fn, sender=sender)
+
+
+def submit(w3: Web3, fn: ContractFunction, sender: Signer, *, value: int = 0) -> bytes:
+    """Sign (or hand to the node) and broadcast; returns the tx hash without waiting."""
+    tx = build(w3, fn, sender, value)
+    try:
+        if isinstance(sender, str):
+            tx.pop("nonce", None)
+            return bytes(w3.eth.send_transaction(tx))
+        tx["nonce"] = _reserve_nonce(w3, sender.address)
+        signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
+        return bytes(w3.eth.send_raw_transaction(signed.raw_transaction))
+    except (Web3RPCError, ValueError) as exc:
+        forget_nonces()
+        raise _revert_from(exc) from None
+
+
+def wait(
+    w3: Web3,
+    tx_hash: bytes,
+    *,
+    timeout: float = 120.0,
+    fn: ContractFunction | None = None,
+    sender: Signer | None = None,
+) -> TxReceipt:
+    """Wait for a receipt; a failed status is replayed as a call to decode its revert."""
+    try:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.1)
+    except TimeExhausted:
+        raise ChainError(f"no receipt for {Web3.to_hex(tx_hash)} within {timeout:.0f} s") from None
+    if receipt["status"] == 1:
+        return receipt
+    if fn is not None:
+        call(fn, signer_address(sender) if sender is not None else None, receipt["blockNumber"])
+    raise ContractRevert("Reverted", {"tx": Web3.to_hex(tx_hash)})
