@@ -126,3 +126,17 @@ def _node_account(index: int, w3: Web3 | None) -> str:
 def signer_address(signer: Signer) -> str:
     """The checksum address of a signer."""
     return Web3.to_checksum_address(signer if isinstance(signer, str) else signer.address)
+
+
+def connect_pyevm() -> Web3:
+    """An in-process py-evm chain (eth-tester, Prague rules): the second EVM implementation.
+
+    Its ten accounts are unlocked and funded; use their addresses as signers.
+    """
+    try:
+        from eth_tester import EthereumTester, PyEVMBackend
+        from web3.providers.eth_tester import EthereumTesterProvider
+    except ImportError:
+        raise ConfigError("py-evm is not installed: `make bootstrap` installs eth-tester[py-evm]") from None
+    backend = PyEVMBackend(genesis_parameters=PyEVMBackend.generate_genesis_params({"gas_limit": 30_000_000}))
+    return Web3(EthereumTesterProvider(EthereumTester(backend)))

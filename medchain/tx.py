@@ -44,6 +44,8 @@ def _fees(w3: Web3) -> TxParams:
     base = latest.get("baseFeePerGas")
     if base is None:
         return {"gasPrice": w3.eth.gas_price}
+    if int(base) == 0:  # a free-gas chain (Besu zeroBaseFee + min-gas-price 0, Anvil --base-fee 0): pay nothing
+        return {"maxFeePerGas": 0, "maxPriorityFeePerGas": 0}
     try:
         tip = w3.eth.max_priority_fee
     except (Web3RPCError, ValueError):

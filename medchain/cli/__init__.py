@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -16,35 +15,30 @@ from medchain.cli.options import CliState, err_console
 from medchain.errors import MedchainError
 
 
-class _Failure(click.ClickException):
-    """An expected failure: one line on stderr, exit code 1."""
-
-    exit_code = 1
-
-    def show(self, file: Any = None) -> None:
-        err_console.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
+def _fail(message: str) -> typer.Exit:
+    """Print an expected failure as one line on stderr; the returned Exit(1) is raised by the caller."""
+    err_console.print(f"error: {message}", style="bold red", highlight=False, soft_wrap=True, markup=False)
+    return typer.Exit(1)
 
 
 class MedchainGroup(TyperGroup):
     """Root group: MedchainErrors (and anything unexpected) become one line unless --debug."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
-            raise
         except MedchainError as exc:
             if _debug(ctx):
                 raise
-            raise _Failure(str(exc)) from None
+            raise _fail(str(exc)) from None
         except Exception as exc:  # never a traceback without --debug
-            if _debug(ctx):
-                raise
+            if _debug(ctx) or type(exc).__module__.startswith("typer"):
+                raise  # --debug, or typer's own exits, usage errors and aborts
             first = str(exc).splitlines()[0] if str(exc) else ""
-            raise _Failure(f"unexpected {type(exc).__name__}: {first} (re-run with --debug for details)") from None
+            raise _fail(f"unexpected {type(exc).__name__}: {first} (re-run with --debug for details)") from None
 
 
-def _debug(ctx: click.Context) -> bool:
+def _debug(ctx: typer.Context) -> bool:
     obj = ctx.find_root().obj
     return bool(getattr(obj, "debug", False))
 

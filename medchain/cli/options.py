@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -62,7 +61,7 @@ def _is_index(account: str | None) -> bool:
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
 
 
-def state(ctx: typer.Context | click.Context, json_out: bool = False) -> CliState:
+def state(ctx: typer.Context, json_out: bool = False) -> CliState:
     """The CliState of the running command (created by the root callback); `json_out` from a command's
     own --json option."""
     root = ctx.find_root()
