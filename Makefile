@@ -37,7 +37,18 @@ $(STAMPS)/solc: $(STAMPS)/venv $(STAMPS)/npm tools/install-solc.sh tools/solc-ad
 	./tools/install-solc.sh
 	@touch $@
 
-bootstrap: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/solc
+# headless Chromium + CJK fonts for the consumer page's screenshot tests (Debian packages; needs root)
+$(STAMPS)/apt:
+	@mkdir -p $(STAMPS)
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 || \
+		 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium fonts-noto-cjk >/dev/null)) \
+		|| echo "warning: could not install chromium/fonts-noto-cjk; screenshot tests will skip"; \
+	else echo "note: run 'sudo apt-get install chromium fonts-noto-cjk' for the screenshot tests"; fi
+	@touch $@
+
+bootstrap: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/solc $(STAMPS)/apt
 	@./tools/install-solc.sh >/dev/null
 
 compile: bootstrap

@@ -12,9 +12,16 @@ import pytest
 from helpers import admit, roles
 
 
+#: test folders whose tests run against brownie's chain and are reverted after each test
+_CHAIN_TEST_DIRS = ("unit", "integration", "stateful")
+
+
 @pytest.fixture(autouse=True)
-def isolation(fn_isolation: Any) -> None:
-    pass
+def isolation(request: pytest.FixtureRequest) -> None:
+    """brownie's fn_isolation (snapshot/revert) for chain tests only; pure-Python tests skip its cost."""
+    parts = request.node.path.relative_to(request.config.rootpath).parts
+    if len(parts) > 1 and parts[0] == "tests" and parts[1] in _CHAIN_TEST_DIRS:
+        request.getfixturevalue("fn_isolation")
 
 
 # ---- accounts (Anvil dev accounts, unlocked; patients are local keys that can sign EIP-712) ----

@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from medchain.cli import deploy as deploy_cmd
 from medchain.cli import node as node_cmd
+from medchain.cli import web as web_cmd
 from medchain.cli.options import CliState, err_console
 from medchain.errors import MedchainError
 
@@ -78,6 +79,7 @@ def root(
 
 app.add_typer(deploy_cmd.app, name="deploy")
 app.add_typer(node_cmd.app, name="node")
+app.add_typer(web_cmd.app, name="web")
 
 
 def main() -> None:
