@@ -16,11 +16,22 @@ from helpers import admit, roles
 _CHAIN_TEST_DIRS = ("unit", "integration", "stateful")
 
 
-@pytest.fixture(autouse=True)
-def isolation(request: pytest.FixtureRequest) -> None:
-    """brownie's fn_isolation (snapshot/revert) for chain tests only; pure-Python tests skip its cost."""
+def _is_chain_test(request: pytest.FixtureRequest) -> bool:
     parts = request.node.path.relative_to(request.config.rootpath).parts
-    if len(parts) > 1 and parts[0] == "tests" and parts[1] in _CHAIN_TEST_DIRS:
+    return len(parts) > 1 and parts[0] == "tests" and parts[1] in _CHAIN_TEST_DIRS
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_chain_reset(request: pytest.FixtureRequest) -> None:
+    """brownie's module_isolation (chain reset) before any module-scoped deployment of a chain test module."""
+    if _is_chain_test(request):
+        request.getfixturevalue("module_isolation")
+
+
+@pytest.fixture(autouse=True)
+def isolation(request: pytest.FixtureRequest, _module_chain_reset: None) -> None:
+    """brownie's fn_isolation (snapshot/revert) for chain tests only; pure-Python tests skip its cost."""
+    if _is_chain_test(request):
         request.getfixturevalue("fn_isolation")
 
 

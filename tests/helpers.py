@@ -32,7 +32,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        return repr(value)  # brownie prints bytes32 error arguments as a Python bytes repr
     if hasattr(value, "address"):
         return str(value.address).lower()
     if isinstance(value, str) and value.startswith("0x"):

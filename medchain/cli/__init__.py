@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from medchain.cli import council as council_cmd
 from medchain.cli import deploy as deploy_cmd
 from medchain.cli import node as node_cmd
 from medchain.cli import web as web_cmd
@@ -78,6 +79,7 @@ def root(
 
 
 app.add_typer(deploy_cmd.app, name="deploy")
+app.add_typer(council_cmd.app, name="council")
 app.add_typer(node_cmd.app, name="node")
 app.add_typer(web_cmd.app, name="web")
 
