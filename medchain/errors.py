@@ -123,7 +123,10 @@ def decode_revert(data: Any) -> ContractRevert | None:
     if entry is None:
         return ContractRevert("UnknownError", {"selector": "0x" + selector.hex()}, "0x" + raw.hex())
     types = [_abi_type(i) for i in entry.get("inputs", [])]
-    values = abi_decode(types, body)
+    try:
+        values = abi_decode(types, body)
+    except Exception:  # a truncated payload (e.g. only the selector survived in a node's message)
+        return ContractRevert(str(entry["name"]), {"undecoded": "0x" + body.hex()}, "0x" + raw.hex())
     names = [i.get("name") or f"arg{n}" for n, i in enumerate(entry.get("inputs", []))]
     args = {n: _normalise(v, t) for n, v, t in zip(names, values, types, strict=True)}
     return ContractRevert(str(entry["name"]), args, "0x" + raw.hex())

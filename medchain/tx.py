@@ -15,7 +15,7 @@ from medchain.chain import Signer, signer_address
 from medchain.errors import ChainError, ContractRevert, MedchainError, decode_revert
 
 _nonce_lock = threading.Lock()
-_next_nonce: dict[tuple[int, str], int] = {}
+_next_nonce: dict[tuple[str, int, str], int] = {}
 
 
 def _revert_from(exc: Exception) -> MedchainError:
@@ -42,7 +42,8 @@ def _fees(w3: Web3) -> TxParams:
     """EIP-1559 fees when the chain has a base fee, else a legacy gas price (0 on free-gas consortia)."""
     latest = w3.eth.get_block("latest")
     base = latest.get("baseFeePerGas")
-    if base is None:
+    if base is None or type(w3).__module__.startswith("brownie"):
+        # brownie's web3 carries a gas-price middleware that refuses EIP-1559 fields
         return {"gasPrice": w3.eth.gas_price}
     if int(base) == 0:  # a free-gas chain (Besu zeroBaseFee + min-gas-price 0, Anvil --base-fee 0): pay nothing
         return {"maxFeePerGas": 0, "maxPriorityFeePerGas": 0}
@@ -53,8 +54,13 @@ def _fees(w3: Web3) -> TxParams:
     return {"maxFeePerGas": 2 * int(base) + int(tip), "maxPriorityFeePerGas": int(tip)}
 
 
+def _node_key(w3: Web3) -> str:
+    """Identifies the node a nonce cache belongs to (two Anvils may share a chain id)."""
+    return str(getattr(w3.provider, "endpoint_uri", None) or id(w3.provider))
+
+
 def _reserve_nonce(w3: Web3, address: str) -> int:
-    key = (w3.eth.chain_id, address)
+    key = (_node_key(w3), w3.eth.chain_id, address)
     with _nonce_lock:
         pending = w3.eth.get_transaction_count(address, "pending")  # type: ignore[arg-type]
         nonce = max(pending, _next_nonce.get(key, 0))

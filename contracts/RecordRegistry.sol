@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {IConsentRegistry} from "../interfaces/IConsentRegistry.sol";
+import {IConsortium} from "../interfaces/IConsortium.sol";
+import {IRecordRegistry} from "../interfaces/IRecordRegistry.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/// @title RecordRegistry
+/// @notice Anchors medical-record hashes (single, many, Merkle batches), their amendments, and consent-checked
+/// accesses. Stores hashes, member addresses, codes and times only; see IRecordRegistry.
+contract RecordRegistry is IRecordRegistry {
+    /// @dev Highest data class code (DESIGN §6.2: 0 SUMMARY .. 10 INFECTIOUS_DISEASE).
+    uint8 private constant _MAX_DATA_CLASS = 10;
+    /// @dev Highest purpose code (DESIGN §6.2: 1 TREATMENT .. 5 PUBLIC_HEALTH).
+    uint8 private constant _MAX_PURPOSE = 5;
+    /// @dev Bit offset of `Record.dataClass` in the record's slot (after the 20-byte hospital and 8-byte time).
+    uint256 private constant _DATA_CLASS_SHIFT = 224;
+
+    IConsortium private immutable _consortium;
+    IConsentRegistry private immutable _consent;
+
+    mapping(bytes32 leaf => Record) private _records;
+    mapping(bytes32 root => Batch) private _batches;
+    mapping(bytes32 leaf => bytes32 newLeaf) private _supersededBy;
+
+    constructor(IConsortium consortium_, IConsentRegistry consentRegistry_) {
+        _consortium = consortium_;
+        _consent = consentRegistry_;
+    }
+
+    // ---- anchoring ----
+
+    /// @inheritdoc IRecordRegistry
+    function anchor(bytes32 recordHash, bytes32 patientCommitment_, uint8 dataClass) external returns (bytes32) {
+        return _anchor(recordHash, patientCommitment_, dataClass, _stamp(_hospital(), _time(), RecordOrigin.Single));
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function anchorMany(
+        bytes32[] calldata recordHashes,
+        bytes32[] calldata patientCommitments,
+        uint8[] calldata dataClasses
+    ) external returns (bytes32[] memory leaves) {
+        uint256 n = recordHashes.length;
+        if (n == 0 || patientCommitments.length != n || dataClasses.length != n) {
+            revert RecordInvalidArrays(n, patientCommitments.length, dataClasses.length);
+        }
+        uint256 stamp = _stamp(_hospital(), _time(), RecordOrigin.Single);
+        leaves = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            leaves[i] = _anchor(recordHashes[i], patientCommitments[i], dataClasses[i], stamp);
+        }
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function amend(bytes32 previousLeaf, bytes32 recordHash, bytes32 patientCommitment_, uint8 dataClass)
+        external
+        returns (bytes32 leaf)
+    {
+        address hospital = _hospital();
+        _checkAmendable(previousLeaf, hospital);
+        leaf = _anchor(recordHash, patientCommitment_, dataClass, _stamp(hospital, _time(), RecordOrigin.Single));
+        _supersededBy[previousLeaf] = leaf;
+        emit RecordAmended(previousLeaf, leaf, hospital);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function anchorBatch(bytes32 root, uint32 leafCount, string calldata uri) external returns (bytes32) {
+        address hospital = _hospital();
+        if (root == bytes32(0) || leafCount == 0) revert RecordInvalidBatch(root, leafCount);
+        Batch storage batch = _batches[root];
+        if (batch.hospital != address(0)) revert RecordBatchAlreadyAnchored(root, batch.hospital, batch.anchoredAt);
+        // One SSTORE of the whole slot, in the compiler's layout of `Batch` (hospital, anchoredAt, leafCount).
+        uint256 packed = uint256(uint160(hospital)) | (uint256(_time()) << 160) | (uint256(leafCount) << 224);
+        assembly ("memory-safe") {
+            sstore(batch.slot, packed)
+        }
+        emit BatchAnchored(root, uri);
+        return root;
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function materialise(
+        bytes32 root,
+        bytes32 recordHash,
+        bytes32 patientCommitment_,
+        uint8 dataClass,
+        bytes32[] calldata proof
+    ) external returns (bytes32 leaf) {
+        Batch memory batch = _batches[root];
+        if (batch.hospital == address(0)) revert RecordBatchNonexistent(root);
+        leaf = _leaf(recordHash, patientCommitment_, dataClass);
+        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert RecordInvalidProof(root, leaf);
+        _anchor(recordHash, patientCommitment_, dataClass, _stamp(batch.hospital, batch.anchoredAt, RecordOrigin.Batch));
+        emit BatchRecordMaterialised(root, leaf, msg.sender);
+    }
+
+    // ---- access log ----
+
+    /// @inheritdoc IRecordRegistry
+    function logAccess(bytes32 recordHash, address patient, bytes32 salt, uint8 dataClass, uint8 purpose)
+        external
+        returns (bytes32 leaf)
+    {
+        address hospital = _hospital();
+        if (purpose == 0 || purpose > _MAX_PURPOSE) revert RecordInvalidPurpose(purpose);
+        if (dataClass > _MAX_DATA_CLASS) revert RecordInvalidDataClass(dataClass);
+        leaf = _leaf(recordHash, _commitment(patient, salt), dataClass);
+        if (_records[leaf].hospital == address(0)) revert RecordNonexistent(leaf);
+        if (!_consent.isPermitted(patient, hospital, purpose, uint64(1) << dataClass)) {
+            revert RecordAccessNotPermitted(patient, hospital, purpose, dataClass);
+        }
+        emit RecordAccessed(leaf, patient, hospital, purpose, msg.sender);
+    }
+
+    // ---- views ----
+
+    /// @inheritdoc IRecordRegistry
+    function getRecord(bytes32 leaf) external view returns (Record memory) {
+        return _records[leaf];
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function getBatch(bytes32 root) external view returns (Batch memory) {
+        return _batches[root];
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function supersededBy(bytes32 leaf) external view returns (bytes32) {
+        return _supersededBy[leaf];
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function verifyBatchRecord(
+        bytes32 root,
+        bytes32 recordHash,
+        bytes32 patientCommitment_,
+        uint8 dataClass,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        if (_batches[root].hospital == address(0)) return false;
+        return MerkleProof.verifyCalldata(proof, root, _leaf(recordHash, patientCommitment_, dataClass));
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function recordLeaf(bytes32 recordHash, bytes32 patientCommitment_, uint8 dataClass)
+        external
+        pure
+        returns (bytes32)
+    {
+        return _leaf(recordHash, patientCommitment_, dataClass);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function patientCommitment(address patient, bytes32 salt) external pure returns (bytes32) {
+        return _commitment(patient, salt);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function consortium() external view returns (address) {
+        return address(_consortium);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function consentRegistry() external view returns (address) {
+        return address(_consent);
+    }
+
+    // ---- internal ----
+
+    /// @dev The one writer: checks the values, enforces first-write-wins, stores one slot, emits. `stamp` is
+    /// the record's slot without its data class (see `_stamp`), computed once per transaction.
+    function _anchor(bytes32 recordHash, bytes32 patientCommitment_, uint8 dataClass, uint256 stamp)
+        private
+        returns (bytes32 leaf)
+    {
+        if (recordHash == bytes32(0) || patientCommitment_ == bytes32(0)) {
+            revert RecordInvalidHash(recordHash, patientCommitment_);
+        }
+        if (dataClass > _MAX_DATA_CLASS) revert RecordInvalidDataClass(dataClass);
+        leaf = _leaf(recordHash, patientCommitment_, dataClass);
+        Record storage record = _records[leaf];
+        if (record.hospital != address(0)) revert RecordAlreadyAnchored(leaf, record.hospital, record.anchoredAt);
+        // One SSTORE of the whole slot; assigning field by field would read and rewrite the slot per field.
+        uint256 packed = stamp | (uint256(dataClass) << _DATA_CLASS_SHIFT);
+        assembly ("memory-safe") {
+            sstore(record.slot, packed)
+        }
+        emit RecordAnchored(leaf);
+    }
+
+    /// @dev Reverts unless `leaf` is stored, anchored by `hospital` and not yet superseded.
+    function _checkAmendable(bytes32 leaf, address hospital) private view {
+        address owner = _records[leaf].hospital;
+        if (owner == address(0)) revert RecordNonexistent(leaf);
+        if (owner != hospital) revert RecordUnauthorizedHospital(leaf, owner, hospital);
+        bytes32 next = _supersededBy[leaf];
+        if (next != bytes32(0)) revert RecordAlreadySuperseded(leaf, next);
+    }
+
+    /// @dev The caller's hospital (member address); reverts unless the caller holds HOSPITAL for an active member.
+    function _hospital() private view returns (address hospital) {
+        hospital = _consortium.authorizedMember(msg.sender, Roles.HOSPITAL);
+        if (hospital == address(0)) revert RecordUnauthorized(msg.sender, Roles.HOSPITAL);
+    }
+
+    /// @dev A Record slot without its data class, in the compiler's layout of `Record`: hospital in bits
+    /// 0..159, anchoredAt 160..223, (dataClass 224..231), origin 232..239.
+    function _stamp(address hospital, uint64 anchoredAt, RecordOrigin origin) private pure returns (uint256) {
+        return uint256(uint160(hospital)) | (uint256(anchoredAt) << 160) | (uint256(uint8(origin)) << 232);
+    }
+
+    /// @dev DESIGN §6.5 leaf: OpenZeppelin StandardMerkleTree's double hash of the ABI-encoded values,
+    /// `keccak256(bytes.concat(keccak256(abi.encode(recordHash, patientCommitment, dataClass))))`, computed in
+    /// scratch and free memory without allocating (the free-memory pointer is not moved).
+    function _leaf(bytes32 recordHash, bytes32 patientCommitment_, uint8 dataClass) private pure returns (bytes32 leaf) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, recordHash)
+            mstore(add(ptr, 0x20), patientCommitment_)
+            mstore(add(ptr, 0x40), dataClass)
+            mstore(0x00, keccak256(ptr, 0x60))
+            leaf := keccak256(0x00, 0x20)
+        }
+    }
+
+    /// @dev DESIGN §6.3 patient commitment.
+    function _commitment(address patient, bytes32 salt) private pure returns (bytes32) {
+        return keccak256(abi.encode(patient, salt));
+    }
+
+    function _time() private view returns (uint64) {
+        return uint64(block.timestamp);
+    }
+}

@@ -1,0 +1,393 @@
+"""`medchain drugs`: products, batches (serial trees), ship / receive, dispense by scan, recall, trace and the
+consumer status of a pack. Thin: every command calls one medchain.drugs function and prints its result."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from medchain import drugs as svc
+from medchain.cli.options import CliState, JsonOpt, address_arg, console, output, state
+from medchain.errors import InputError
+from medchain.gs1 import parse_yymmdd
+from medchain.qr import read_serials
+from medchain.serials import gtin14, gtin_number
+from medchain.store import default_store_path, open_store
+
+app = typer.Typer(help="Drug traceability: products, batches, custody, dispensing, recalls, trace.")
+product_app = typer.Typer(help="GTIN products (MANUFACTURER).")
+batch_app = typer.Typer(help="Batches and their serial trees (MANUFACTURER; pharmacies import trees).")
+app.add_typer(product_app, name="product")
+app.add_typer(batch_app, name="batch")
+
+StoreOpt = Annotated[
+    Path | None, typer.Option("--store", help="local store (SQLite; default: per chain in MEDCHAIN_HOME)")
+]
+BatchArg = Annotated[str, typer.Argument(help="batch: 0x id, GTIN/LOT, or a GS1 scan with (01) and (10)")]
+ScanArg = Annotated[str, typer.Argument(help="pack scan: Digital Link URI, (01)…(17)…(10)…(21)…, raw scan")]
+
+
+def _drugs(st: CliState) -> Any:
+    return st.suite().require("drugs")
+
+
+def _store(st: CliState, path: Path | None) -> sqlite3.Connection:
+    return open_store(path or default_store_path(st.w3().eth.chain_id))
+
+
+def _from_block(st: CliState) -> int:
+    """The DrugTrace deployment block from the manifest, so event searches skip older blocks."""
+    try:
+        from medchain.deploy import read_manifest
+
+        manifest = read_manifest(st.w3().eth.chain_id, st.manifest)
+        return int(manifest["contracts"]["DrugTrace"].get("block", 0))
+    except Exception:  # no manifest block: search from genesis
+        return 0
+
+
+def _expiry(text: str) -> dt.date:
+    value = text.strip()
+    if len(value) == 6 and value.isdigit():
+        return parse_yymmdd(value)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"expiry {text!r}: expected YYMMDD or YYYY-MM-DD") from None
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
+def _data(result: Any) -> dict[str, Any]:
+    return dataclasses.asdict(result)
+
+
+def _hops(hops: list[svc.JourneyHop]) -> list[dict[str, Any]]:
+    return [
+        {
+            "when": dt.datetime.fromtimestamp(h.timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M"),
+            "step": h.kind,
+            "from": h.from_name or h.from_address or "",
+            "to": h.to_name or h.to_address or "",
+            "qty": h.quantity or "",
+            "shipment": h.shipment_id or "",
+            "block": h.block,
+            "tx": h.tx_hash[:12] + "…",
+        }
+        for h in hops
+    ]
+
+
+# ---- products ----
+
+
+@product_app.command("register")
+def product_register(
+    ctx: typer.Context,
+    gtin: Annotated[str, typer.Argument(help="GTIN-14 (or GTIN-8/12/13, zero-padded); check digit verified")],
+    name: Annotated[str, typer.Option(help="public product name, as printed on the pack")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Register a GTIN as a product of your member (MANUFACTURER key)."""
+    st = state(ctx, json_out)
+    tx_hash, block = svc.register_product(st.w3(), _drugs(st), st.signer(), gtin, name)
+    output(st, {"gtin": gtin14(gtin_number(gtin)), "name": name, "tx": tx_hash, "block": block})
+
+
+@product_app.command("show")
+def product_show(
+    ctx: typer.Context, gtin: Annotated[str, typer.Argument(help="GTIN")], json_out: JsonOpt = False
+) -> None:
+    """A product's manufacturer and name."""
+    st = state(ctx, json_out)
+    manufacturer, registered, name = _drugs(st).functions.getProduct(gtin_number(gtin)).call()
+    if int(manufacturer, 16) == 0:
+        raise InputError(f"GTIN {gtin14(gtin_number(gtin))} is not registered")
+    output(
+        st,
+        {
+            "gtin": gtin14(gtin_number(gtin)),
+            "name": name,
+            "manufacturer": manufacturer,
+            "registeredAt": registered,
+        },
+    )
+
+
+# ---- batches ----
+
+
+@batch_app.command("commission")
+def batch_commission(
+    ctx: typer.Context,
+    gtin: Annotated[str, typer.Option(help="GTIN of a product of yours")],
+    lot: Annotated[str, typer.Option(help="lot / batch number (GS1 AI 10, ≤ 20 characters)")],
+    expiry: Annotated[str, typer.Option(help="expiry date, YYMMDD (GS1 AI 17) or YYYY-MM-DD")],
+    serials: Annotated[Path, typer.Option(help="text file, one serial per line (# comments)")],
+    certificate: Annotated[
+        Path | None, typer.Option(help="batch release certificate file (its sha256 goes on chain)")
+    ] = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Commission a batch: build its serial Merkle tree, store it locally, send the root. Re-running after a
+    crash does not commission twice."""
+    st = state(ctx, json_out)
+    values = read_serials(serials)
+    if not values:
+        raise InputError(f"{serials} holds no serials")
+    result = svc.commission_batch(
+        st.w3(),
+        _drugs(st),
+        st.signer(),
+        gtin=gtin,
+        lot=lot,
+        expiry=_expiry(expiry),
+        serials=values,
+        certificate=_read(certificate, "certificate") if certificate else None,
+        store=_store(st, store),
+    )
+    output(st, _data(result))
+
+
+@batch_app.command("show")
+def batch_show(ctx: typer.Context, batch: BatchArg, json_out: JsonOpt = False) -> None:
+    """A batch as stored on chain."""
+    st = state(ctx, json_out)
+    view = svc.batch_view(_drugs(st), svc.resolve_batch(batch))
+    if view.status == "NONE":
+        raise InputError(f"batch {batch} is not on chain")
+    output(st, _data(view))
+
+
+@batch_app.command("export-tree")
+def batch_export_tree(
+    ctx: typer.Context,
+    batch: BatchArg,
+    out: Annotated[Path, typer.Option("--out", help="output JSON file (OZ standard-v1 dump)")],
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write the batch's serial tree (OpenZeppelin StandardMerkleTree dump) for the batch's recipients."""
+    st = state(ctx, json_out)
+    batch_id = svc.resolve_batch(batch)
+    dump = svc.export_tree(_store(st, store), batch_id)
+    out.write_text(json.dumps(dump))
+    output(
+        st,
+        {
+            "file": str(out),
+            "batchId": "0x" + batch_id.hex(),
+            "serials": len(dump["values"]),
+            "root": dump["tree"][0],
+        },
+    )
+
+
+@batch_app.command("import-tree")
+def batch_import_tree(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="the manufacturer's tree dump (JSON)")],
+    gtin: Annotated[str, typer.Option(help="GTIN of the batch")],
+    lot: Annotated[str, typer.Option(help="lot of the batch")],
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Store a batch's serial tree so its packs can be dispensed here; checked against the chain's root."""
+    st = state(ctx, json_out)
+    try:
+        dump = json.loads(_read(file, "tree dump"))
+    except ValueError:
+        raise InputError(f"{file} is not JSON") from None
+    tree = svc.import_tree(_store(st, store), dump, gtin, lot)
+    view = svc.batch_view(_drugs(st), tree.batch_id)
+    if view.status != "NONE" and view.serial_root != "0x" + tree.root.hex():
+        raise InputError(
+            f"the tree's root 0x{tree.root.hex()} is not batch {lot}'s root on chain {view.serial_root}"
+        )
+    output(
+        st,
+        {
+            "batchId": "0x" + tree.batch_id.hex(),
+            "serials": len(tree),
+            "root": "0x" + tree.root.hex(),
+            "onChain": view.status,
+        },
+    )
+
+
+# ---- custody ----
+
+
+@app.command("ship")
+def ship_cmd(
+    ctx: typer.Context,
+    batch: BatchArg,
+    to: Annotated[str, typer.Option("--to", help="recipient member address")],
+    quantity: Annotated[int, typer.Option(min=1, help="units to ship")],
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Ship units of a batch you hold to a DISTRIBUTOR / PHARMACY / HOSPITAL member (or back to its maker)."""
+    st = state(ctx, json_out)
+    result = svc.ship(
+        st.w3(), _drugs(st), st.signer(), batch=svc.resolve_batch(batch), to=address_arg(to, "recipient"),
+        quantity=quantity, store=_store(st, store),
+    )  # fmt: skip
+    output(st, _data(result))
+
+
+@app.command("receive")
+def receive_cmd(
+    ctx: typer.Context,
+    shipment: Annotated[int, typer.Argument(min=1, help="shipment id")],
+    quantity: Annotated[
+        int | None, typer.Option(min=0, help="units that arrived (default: all shipped; fewer = discrepancy)")
+    ] = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Confirm a shipment addressed to your member."""
+    st = state(ctx, json_out)
+    result = svc.receive(
+        st.w3(), _drugs(st), st.signer(), shipment_id=shipment, quantity=quantity, store=_store(st, store)
+    )
+    output(st, _data(result))
+    if result.lost and not st.json:
+        console.print(f"[yellow]discrepancy:[/] {result.lost} of {result.shipped} units recorded as lost")
+
+
+# ---- dispensing ----
+
+
+@app.command("dispense")
+def dispense_cmd(
+    ctx: typer.Context,
+    scan: ScanArg,
+    proof_file: Annotated[
+        Path | None, typer.Option(help="JSON list of proof hashes (default: from the stored serial tree)")
+    ] = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Dispense the scanned pack (PHARMACY / HOSPITAL key). A pack dispensed before is flagged on chain as a
+    duplicate scan (not refused) and reported here; exit code 2 then."""
+    st = state(ctx, json_out)
+    proof = None
+    if proof_file is not None:
+        try:
+            proof = [
+                bytes.fromhex(p[2:] if p.startswith("0x") else p)
+                for p in json.loads(_read(proof_file, "proof"))
+            ]
+        except (ValueError, TypeError, AttributeError):
+            raise InputError(f"{proof_file} is not a JSON list of hex hashes") from None
+    result = svc.dispense(st.w3(), _drugs(st), st.signer(), scan, proof=proof, store=_store(st, store))
+    output(st, _data(result))
+    if not result.first:
+        if not st.json:
+            console.print(
+                f"[bold red]duplicate scan:[/] serial {result.serial} was already dispensed; "
+                f"flag #{result.duplicate_count} recorded on chain"
+            )
+        raise typer.Exit(code=2)
+
+
+# ---- recall ----
+
+
+@app.command("recall")
+def recall_cmd(
+    ctx: typer.Context,
+    batch: BatchArg,
+    reason: Annotated[str | None, typer.Option(help="recall reason text (its sha256 goes on chain)")] = None,
+    notice: Annotated[Path | None, typer.Option(help="recall notice file (its sha256 goes on chain)")] = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Recall a batch (its manufacturer, or a COUNCIL key)."""
+    st = state(ctx, json_out)
+    if (reason is None) == (notice is None):
+        raise InputError("give exactly one of --reason and --notice")
+    text = reason.encode() if reason is not None else _read(notice, "notice")  # type: ignore[arg-type]
+    result = svc.recall(
+        st.w3(), _drugs(st), st.signer(), batch=svc.resolve_batch(batch), notice=text, store=_store(st, store)
+    )
+    output(st, _data(result))
+
+
+# ---- reading ----
+
+
+@app.command("trace")
+def trace_cmd(
+    ctx: typer.Context,
+    scan: ScanArg,
+    all_hops: Annotated[
+        bool, typer.Option(help="every hand-over of the batch, not only the pack's path")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """The journey of the scanned pack: commission → shipments and receipts → dispense (from chain events)."""
+    st = state(ctx, json_out)
+    code = svc.parse_pack(scan)
+    assert code.lot is not None
+    hops = svc.trace(
+        st.w3(),
+        _drugs(st),
+        code.gtin,
+        code.lot,
+        code.serial,
+        from_block=_from_block(st),
+        path_only=not all_hops,
+    )
+    if not hops:
+        raise InputError(f"batch {code.lot} of GTIN {code.gtin} is not on chain")
+    output(
+        st,
+        [dataclasses.asdict(h) for h in hops],
+        _hops(hops),
+        title=f"{code.gtin} lot {code.lot} serial {code.serial}",
+    )
+
+
+@app.command("status")
+def status_cmd(
+    ctx: typer.Context,
+    scan: ScanArg,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """What a consumer sees for the scanned pack: genuine, recalled, expired, dispensed (when, where),
+    duplicate scans."""
+    st = state(ctx, json_out)
+    code = svc.parse_pack(scan)
+    assert code.lot is not None and code.serial is not None
+    status = svc.lookup(
+        st.w3(),
+        _drugs(st),
+        code.gtin,
+        code.lot,
+        code.serial,
+        store=_store(st, store),
+        from_block=_from_block(st),
+    )
+    data = _data(status)
+    if st.json:
+        output(st, data)
+        return
+    summary = {k: v for k, v in data.items() if k != "journey"}
+    output(st, summary)
+    if status.journey:
+        output(st, None, _hops(status.journey), title="journey")

@@ -1,0 +1,355 @@
+"""`medchain records`: hash record files, anchor them (single, batch), verify, export and check evidence,
+follow amendments, and log/list consent-checked accesses. Thin: every command calls medchain.records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from medchain import records as svc_mod
+from medchain.cli.options import CliState, JsonOpt, console, output, state
+from medchain.errors import InputError
+from medchain.hashing import hash_file
+from medchain.store import default_store_path, open_store
+
+app = typer.Typer(
+    help="Medical-record anchoring (HOSPITAL): hash, anchor, batch, verify, evidence, access log."
+)
+access_app = typer.Typer(help="Consent-checked record access: log one, list the accounting of disclosures.")
+salt_app = typer.Typer(help="The hospital's patient salts (kept in the local store).")
+app.add_typer(access_app, name="access")
+app.add_typer(salt_app, name="salt")
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store", "--salt-store", help="journal + salt store (SQLite; default: per chain in MEDCHAIN_HOME)"
+    ),
+]
+PatientOpt = Annotated[str | None, typer.Option("--patient", help="patient address")]
+ClassOpt = Annotated[str | None, typer.Option("--class", help="data class name or code (e.g. LAB, 3)")]
+ModeOpt = Annotated[
+    str, typer.Option("--mode", help="auto | fhir | raw: how to hash (auto: FHIR JSON if it is one)")
+]
+
+
+def _service(st: CliState, store: Path | None, *, signer: bool = False) -> svc_mod.RecordService:
+    w3 = st.w3()
+    suite = st.suite()
+    conn = open_store(store or default_store_path(w3.eth.chain_id))
+    svc = svc_mod.RecordService.open(
+        w3, suite.require("records"), suite.consortium, conn, st.signer() if signer else None
+    )
+    svc.from_block = _deploy_block(st)
+    return svc
+
+
+def _deploy_block(st: CliState) -> int:
+    try:
+        from medchain.deploy import read_manifest
+
+        manifest = read_manifest(st.w3().eth.chain_id, st.manifest)
+        return int(manifest["contracts"]["RecordRegistry"].get("block", 0))
+    except Exception:  # no manifest block: search from genesis
+        return 0
+
+
+def _hx(value: Any) -> Any:
+    return "0x" + bytes(value).hex() if isinstance(value, bytes | bytearray) else value
+
+
+@app.command("hash")
+def hash_cmd(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="record files")],
+    mode: ModeOpt = "auto",
+    validate: Annotated[bool, typer.Option(help="check FHIR structure with fhir.resources")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record hashes (sha256 of the bytes, or of a FHIR resource's RFC 8785 canonical JSON) and the method."""
+    st = state(ctx, json_out)
+    results = [hash_file(f, mode=mode, validate=validate).as_dict() for f in files]
+    output(
+        st,
+        results,
+        [{"file": r["source"], "recordHash": r["recordHash"], "method": r["method"]} for r in results],
+    )
+
+
+@app.command("anchor")
+def anchor_cmd(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="record files of one patient and class")],
+    patient: Annotated[str, typer.Option("--patient", help="patient address (salted; never sent on chain)")],
+    data_class: Annotated[str, typer.Option("--class", help="data class name or code (e.g. LAB)")],
+    amends: Annotated[
+        str | None, typer.Option(help="the record this file amends (file, record hash or leaf)")
+    ] = None,
+    mode: ModeOpt = "auto",
+    validate: Annotated[bool, typer.Option(help="check FHIR structure with fhir.resources")] = False,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Anchor files one by one (anchor / anchorMany), journaled first; a re-run resumes, never re-anchors."""
+    st = state(ctx, json_out)
+    results = [hash_file(f, mode=mode, validate=validate) for f in files]
+    svc = _service(st, store, signer=True)
+    previous = svc_mod.one(svc.journal, amends).leaf if amends else None
+    report = svc_mod.anchor_files(svc, results, patient, data_class, amends=previous)
+    _report(st, report)
+
+
+@app.command("batch")
+def batch_cmd(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="a directory of record files, or a manifest CSV")],
+    patient: PatientOpt = None,
+    data_class: ClassOpt = None,
+    uri: Annotated[
+        str, typer.Option(help="where the batch's proofs are served ('' = the member's endpoint)")
+    ] = "",
+    mode: ModeOpt = "auto",
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Anchor many records as one Merkle batch (constant gas). Resumable: re-run the same command after a
+    crash or a node restart and each record is anchored exactly once."""
+    st = state(ctx, json_out)
+    svc = _service(st, store, signer=True)
+    hospital = svc.hospital
+    with _progress(st) as progress:
+        items = svc_mod.collect_batch_inputs(
+            svc.journal,
+            hospital,
+            source,
+            patient=patient,
+            data_class=data_class,
+            mode=mode,
+            progress=progress,
+        )
+        report = svc_mod.anchor_batch(svc, items, uri=uri, source=str(source), progress=progress)
+    _report(st, report)
+
+
+@app.command("resume")
+def resume_cmd(ctx: typer.Context, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """Settle every journaled submission left unfinished by a crash or a node restart."""
+    st = state(ctx, json_out)
+    svc = _service(st, store, signer=True)
+    report = svc_mod.AnchorReport(settled=svc_mod.resume(svc))
+    report.resumed = len(report.settled)
+    _report(st, report)
+
+
+@app.command("journal")
+def journal_cmd(ctx: typer.Context, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """List this chain's journaled submissions."""
+    st = state(ctx, json_out)
+    svc = _service(st, store)
+    rows = [svc_mod.submission_dict(s) for s in svc.journal.submissions()]
+    output(st, rows, title="record journal")
+
+
+@app.command("verify")
+def verify_cmd(
+    ctx: typer.Context,
+    record: Annotated[str, typer.Argument(help="record file, record hash or leaf")],
+    patient: PatientOpt = None,
+    data_class: ClassOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Is the record anchored? When, by whom, single or batch, proof valid on chain, superseded?"""
+    st = state(ctx, json_out)
+    svc = _service(st, store)
+    found = svc_mod.resolve(svc.journal, record, patient=patient, data_class=data_class)
+    if not found:
+        raise InputError(f"{record}: not in this hospital's journal")
+    rows = [{k: _hx(v) for k, v in svc_mod.record_status(svc, item).items()} for item in found]
+    output(st, rows if len(rows) > 1 else rows[0])
+
+
+@app.command("proof")
+def proof_cmd(
+    ctx: typer.Context,
+    record: Annotated[str, typer.Argument(help="record file, record hash or leaf")],
+    out: Annotated[Path, typer.Option("--out", help="evidence JSON file to write")],
+    patient: PatientOpt = None,
+    data_class: ClassOpt = None,
+    reveal: Annotated[
+        bool,
+        typer.Option(help="include the commitment opening (patient + salt): links the record to the patient"),
+    ] = False,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write a self-contained evidence package (hash, method, commitment, batch root + proof, tx, block,
+    timestamp, contract, chain id)."""
+    st = state(ctx, json_out)
+    svc = _service(st, store)
+    evidence = svc_mod.build_evidence(
+        svc, svc_mod.one(svc.journal, record, patient, data_class), reveal=reveal
+    )
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(evidence, indent=2) + "\n")
+    tmp.replace(out)
+    if st.json:
+        output(st, evidence)
+    else:
+        console.print(f"[green]evidence[/] {out} ({evidence['anchor']['origin']}, leaf {evidence['leaf']})")
+
+
+@app.command("verify-evidence")
+def verify_evidence_cmd(
+    ctx: typer.Context,
+    evidence_file: Annotated[Path, typer.Argument(help="evidence JSON written by `records proof`")],
+    file: Annotated[
+        Path | None, typer.Option("--file", help="the record file, to check its hash too")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check an evidence package against the chain it names (exit 1 if any check fails)."""
+    st = state(ctx, json_out)
+    try:
+        evidence = json.loads(evidence_file.read_text())
+    except OSError as exc:
+        raise InputError(f"{evidence_file}: cannot read ({exc.strerror or exc})") from None
+    except ValueError:
+        raise InputError(f"{evidence_file}: not JSON") from None
+    result = svc_mod.verify_evidence(st.w3(), evidence, file=file)
+    output(st, result, result["checks"], title="evidence " + ("valid" if result["ok"] else "INVALID"))
+    if not result["ok"]:
+        failed = ", ".join(c["check"] for c in result["checks"] if not c["ok"])
+        raise InputError(f"evidence does not hold: {failed}")
+
+
+@app.command("lineage")
+def lineage_cmd(
+    ctx: typer.Context,
+    record: Annotated[str, typer.Argument(help="record file, record hash or leaf")],
+    patient: PatientOpt = None,
+    data_class: ClassOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The record's amendment chain, oldest first."""
+    st = state(ctx, json_out)
+    svc = _service(st, store)
+    leaf = _leaf_of(svc, record, patient, data_class)
+    rows = [{k: _hx(v) for k, v in r.items()} for r in svc_mod.lineage(svc, leaf)]
+    output(st, rows, title="lineage")
+
+
+def _leaf_of(svc: svc_mod.RecordService, record: str, patient: str | None, data_class: str | None) -> bytes:
+    found = svc_mod.resolve(svc.journal, record, patient=patient, data_class=data_class)
+    if len(found) == 1:
+        return found[0].leaf
+    if not found and not Path(record).exists():
+        from medchain.hashing import parse_hash
+
+        return parse_hash(record, "leaf")  # a leaf anchored elsewhere: the chain knows it
+    return svc_mod.one(svc.journal, record, patient, data_class).leaf
+
+
+@access_app.command("log")
+def access_log_cmd(
+    ctx: typer.Context,
+    record: Annotated[str, typer.Argument(help="record file, record hash or leaf (journaled here)")],
+    purpose: Annotated[
+        str, typer.Option("--purpose", help="TREATMENT, CLAIM, RESEARCH, EMERGENCY, PUBLIC_HEALTH")
+    ],
+    patient: PatientOpt = None,
+    data_class: ClassOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Log a consent-checked access (RecordRegistry.logAccess); reverts without consent or break-glass."""
+    st = state(ctx, json_out)
+    svc = _service(st, store, signer=True)
+    item = svc_mod.one(svc.journal, record, patient, data_class)
+    result = svc_mod.log_access(svc, item, purpose, patient=patient)
+    output(st, {k: _hx(v) for k, v in result.items()})
+
+
+@access_app.command("list")
+def access_list_cmd(
+    ctx: typer.Context,
+    patient: PatientOpt = None,
+    accessor: Annotated[str | None, typer.Option(help="accessing member address")] = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The accounting of disclosures: logged accesses, by patient and/or accessor."""
+    st = state(ctx, json_out)
+    svc = _service(st, store)
+    rows = [
+        {k: _hx(v) for k, v in r.items()}
+        for r in svc_mod.access_events(svc, patient=patient, accessor=accessor)
+    ]
+    output(st, rows, title="record accesses")
+
+
+@salt_app.command("export")
+def salt_export_cmd(
+    ctx: typer.Context,
+    patient: Annotated[str, typer.Option("--patient", help="patient address")],
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Hand the patient's salt out on purpose (recorded in the store); it opens the patient's commitment."""
+    st = state(ctx, json_out)
+    svc = _service(st, store, signer=True)
+    salt = svc.journal.export_salt(svc.hospital, svc_mod.checked_address(patient, "patient"))
+    output(st, {"hospital": svc.hospital, "patient": patient, "salt": "0x" + salt.hex()})
+
+
+# ---- output ----
+
+
+def _report(st: CliState, report: svc_mod.AnchorReport) -> None:
+    data = report.as_dict()
+    if st.json:
+        output(st, data)
+        return
+    if report.resumed:
+        console.print(f"resumed {report.resumed} unfinished submission(s)")
+    if report.skipped:
+        console.print(f"{report.skipped} record(s) already journaled: skipped")
+    if data["submissions"]:
+        output(st, data["submissions"], title="anchored")
+    elif not report.skipped:
+        console.print("nothing to anchor")
+
+
+class _progress:
+    """A rich progress bar for the batch phases (hash, tree, send); silent with --json."""
+
+    def __init__(self, st: CliState) -> None:
+        self.enabled = not st.json
+        self.bar = Progress(
+            TextColumn("{task.description:<8}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> svc_mod.Progress | None:
+        if not self.enabled:
+            return None
+        self.bar.start()
+        return self.update
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        if phase not in self.tasks:
+            self.tasks[phase] = self.bar.add_task(phase, total=total)
+        self.bar.update(self.tasks[phase], completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.stop()

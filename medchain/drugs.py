@@ -1,0 +1,1034 @@
+"""DrugTrace service functions: products, batches, custody hand-overs, dispensing, recalls, journeys and the
+one-call consumer lookup (`lookup` -> `DrugStatus`, what the verification page shows).
+
+Conventions
+- GTINs are GTIN-14 strings off chain (check digit validated here) and numbers on chain.
+- Expiry: a GS1 date (AI 17) means "use up to and including that day"; on chain it is the last second of that
+  day in UTC (`expiry_to_unix`), and a batch is expired once block time is past it.
+- Every state-changing call first builds its EPCIS 2.0 document (medchain.epcis), stores it in the local
+  SQLite store when one is given, and sends its sha256 as `epcisHash`.
+- Serial trees: `commission_batch` builds the tree (medchain.serials, OZ StandardMerkleTree) and stores it —
+  flat nodes + leaf order + one row per serial — **before** the transaction is sent, so proofs survive a
+  crash; re-running a commission that already reached the chain is a no-op. A pharmacy gets proofs by
+  importing the manufacturer's OZ ``standard-v1`` tree dump (`import_tree`), or passes a proof explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import sqlite3
+import time
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.logs import DISCARD
+from web3.types import EventData, TxReceipt
+
+from medchain import epcis, tx
+from medchain.abi import load_abi
+from medchain.chain import Signer, signer_address
+from medchain.consortium import get_member
+from medchain.errors import InputError, MedchainError
+from medchain.gs1 import ChinaTraceCode, DrugCode, parse_scan
+from medchain.merkle import proof_from_reader
+from medchain.serials import SERIAL_LEAF_ENCODING, SerialTree, batch_id, gtin14, gtin_number, serial_leaf
+
+__all__ = [
+    "BatchView",
+    "CommissionResult",
+    "DispenseResult",
+    "DrugStatus",
+    "JourneyHop",
+    "ReceiveResult",
+    "RecallResult",
+    "ShipResult",
+    "batch_view",
+    "commission_batch",
+    "dispense",
+    "expiry_from_unix",
+    "expiry_to_unix",
+    "export_tree",
+    "import_tree",
+    "lookup",
+    "parse_pack",
+    "recall",
+    "receive",
+    "register_product",
+    "resolve_batch",
+    "ship",
+    "stored_proof",
+    "trace",
+]
+
+BATCH_STATUS = ("NONE", "ACTIVE", "RECALLED")
+SHIPMENT_STATUS = ("NONE", "IN_TRANSIT", "RECEIVED")
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+# ---------------------------------------------------------------------------------------------------
+# Types the consumer page codes against
+
+
+@dataclass(frozen=True)
+class JourneyHop:
+    """One step of a batch's journey, rebuilt from DrugTrace events (oldest first).
+
+    kind: "commission" | "ship" | "receive" | "discrepancy" | "dispense" | "duplicate" | "recall".
+    Addresses are member (institution) addresses, checksummed; names come from the Consortium.
+    """
+
+    kind: str
+    from_address: str | None
+    to_address: str | None
+    from_name: str | None
+    to_name: str | None
+    quantity: int
+    timestamp: int  # unix seconds (block time of the event)
+    tx_hash: str  # 0x-prefixed
+    block: int
+    shipment_id: int | None = None
+    epcis_hash: str | None = None  # 0x-prefixed bytes32 of the EPCIS 2.0 event document
+
+
+@dataclass(frozen=True)
+class DrugStatus:
+    """Everything a consumer page needs about one scanned pack, from one `lookup` call."""
+
+    found: bool  # the batch (gtin, lot) exists on chain
+    genuine: bool | None  # serial proven in the batch's serial root; None when no proof is available
+    gtin: str  # GTIN-14 (14 digits)
+    lot: str
+    serial: str
+    expiry: _dt.date | None  # None when not found
+    quantity: int  # units commissioned in the batch
+    manufacturer: str | None  # member address
+    manufacturer_name: str | None
+    recalled: bool
+    recall_reason_hash: str | None  # 0x bytes32 or None
+    expired: bool
+    dispensed: bool
+    dispensed_at: int | None  # unix seconds
+    dispensed_by: str | None  # member address of the pharmacy/hospital
+    dispensed_by_name: str | None
+    duplicate_scans: int  # dispense attempts after the first
+    journey: list[JourneyHop] = field(default_factory=list)
+    contract: str = ""  # DrugTrace address
+    commission_tx: str | None = None
+    commission_block: int | None = None
+    # extras (not required by the page, handy for display)
+    batch_id: str | None = None  # 0x bytes32 = keccak256(abi.encode(uint64 gtin, string lot))
+    product_name: str | None = None
+    certificate_hash: str | None = None
+    recalled_at: int | None = None
+    last_duplicate_by: str | None = None  # member address of the last duplicate dispense attempt
+    last_duplicate_by_name: str | None = None
+    last_duplicate_at: int | None = None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Results of the service functions
+
+
+@dataclass(frozen=True)
+class CommissionResult:
+    batch_id: str
+    gtin: str
+    lot: str
+    expiry: _dt.date
+    quantity: int
+    serial_root: str
+    epcis_hash: str
+    tx_hash: str | None  # None when the batch was already on chain (a resumed run)
+    block: int | None
+    tree_seconds: float  # time to build the serial tree
+    already_commissioned: bool = False
+
+
+@dataclass(frozen=True)
+class ShipResult:
+    shipment_id: int
+    batch_id: str
+    sender: str  # member
+    to: str
+    quantity: int
+    epcis_hash: str
+    tx_hash: str
+    block: int
+
+
+@dataclass(frozen=True)
+class ReceiveResult:
+    shipment_id: int
+    batch_id: str
+    sender: str
+    to: str
+    shipped: int
+    received: int
+    lost: int
+    epcis_hash: str
+    tx_hash: str
+    block: int
+
+
+@dataclass(frozen=True)
+class DispenseResult:
+    batch_id: str
+    gtin: str
+    lot: str
+    serial: str
+    first: bool  # False: the serial was dispensed before and this attempt was flagged as a duplicate
+    duplicate_count: int
+    member: str
+    epcis_hash: str
+    tx_hash: str
+    block: int
+
+
+@dataclass(frozen=True)
+class RecallResult:
+    batch_id: str
+    by: str
+    reason_hash: str
+    epcis_hash: str
+    tx_hash: str
+    block: int
+
+
+@dataclass(frozen=True)
+class BatchView:
+    """A batch as stored on chain, decoded."""
+
+    batch_id: str
+    status: str  # NONE | ACTIVE | RECALLED
+    gtin: str
+    lot: str
+    expiry: _dt.date | None
+    expired: bool
+    quantity: int
+    in_transit: int
+    lost: int
+    manufacturer: str | None
+    product_name: str
+    commissioned_at: int
+    recalled_at: int
+    serial_root: str
+    certificate_hash: str
+    recall_reason_hash: str
+
+
+# ---------------------------------------------------------------------------------------------------
+# Small conversions
+
+
+def expiry_to_unix(day: _dt.date) -> int:
+    """The last second (UTC) of the expiry day: the batch may be dispensed through that whole day."""
+    end = _dt.datetime.combine(day, _dt.time(23, 59, 59), tzinfo=_dt.UTC)
+    return int(end.timestamp())
+
+
+def expiry_from_unix(value: int) -> _dt.date:
+    return _dt.datetime.fromtimestamp(int(value), tz=_dt.UTC).date()
+
+
+def parse_pack(scan: str) -> DrugCode:
+    """A GS1 scan of one pack (GTIN, lot and serial required; expiry optional) via medchain.gs1."""
+    code = parse_scan(scan)
+    if isinstance(code, ChinaTraceCode):
+        raise InputError(
+            f"{code.code} is a China drug trace code, not a GS1 code: DrugTrace packs are identified by "
+            "GTIN, "
+            "lot and serial (scan the GS1 DataMatrix / Digital Link QR)"
+        )
+    if not code.lot:
+        raise InputError(f"scan {scan!r} has no lot (AI 10)")
+    if not code.serial:
+        raise InputError(f"scan {scan!r} has no serial (AI 21)")
+    return code
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def _bytes32(value: bytes | str, what: str) -> bytes:
+    if isinstance(value, str):
+        text = value[2:] if value.startswith(("0x", "0X")) else value
+        try:
+            value = bytes.fromhex(text)
+        except ValueError:
+            raise InputError(f"{what} {value!r} is not hex") from None
+    if len(value) != 32:
+        raise InputError(f"{what} must be 32 bytes, got {len(value)}")
+    return bytes(value)
+
+
+def _struct(fn_abi: dict[str, Any], value: Any) -> dict[str, Any]:
+    """A returned struct (tuple) as a dict by the ABI's component names, nested structs included."""
+    return _named(fn_abi["outputs"][0], value)
+
+
+def _named(entry: dict[str, Any], value: Any) -> Any:
+    if entry.get("type") != "tuple":
+        return value
+    return {c["name"]: _named(c, v) for c, v in zip(entry["components"], value, strict=True)}
+
+
+def _call_struct(contract: Contract, name: str, *args: Any) -> dict[str, Any]:
+    fn = getattr(contract.functions, name)(*args)
+    return _struct(fn.abi, tx.call(fn))
+
+
+def _member(address: str | None) -> str | None:
+    if address is None or int(address, 16) == 0:
+        return None
+    return to_checksum_address(address)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Local store: serial trees and EPCIS documents
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS drug_batches (
+    batch_id    BLOB PRIMARY KEY,              -- keccak256(abi.encode(uint64 gtin, string lot))
+    gtin        TEXT    NOT NULL,              -- GTIN-14
+    lot         TEXT    NOT NULL,
+    serial_root BLOB    NOT NULL,
+    nodes       BLOB    NOT NULL,              -- OZ flat tree: 2n-1 nodes of 32 bytes
+    leaf_order  BLOB    NOT NULL,              -- array('I'): leaf position -> value index
+    source      TEXT    NOT NULL CHECK (source IN ('commissioned', 'imported')),
+    tx_hash     BLOB,                          -- commission transaction, once sent
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS drug_serials (
+    batch_id    BLOB    NOT NULL REFERENCES drug_batches (batch_id),
+    serial      TEXT    NOT NULL,
+    tree_index  INTEGER NOT NULL,              -- OZ treeIndex of the serial's leaf
+    PRIMARY KEY (batch_id, serial)
+);
+CREATE TABLE IF NOT EXISTS drug_epcis (
+    hash        BLOB PRIMARY KEY,              -- sha256 of the RFC 8785 canonical JSON (the epcisHash)
+    kind        TEXT    NOT NULL,
+    batch_id    BLOB,
+    document    TEXT    NOT NULL,              -- the EPCIS 2.0 JSON-LD document
+    tx_hash     BLOB,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS drug_epcis_batch ON drug_epcis (batch_id);
+"""
+
+
+def _init(conn: sqlite3.Connection) -> sqlite3.Connection:
+    conn.executescript(_SCHEMA)
+    return conn
+
+
+def _save_tree(conn: sqlite3.Connection, tree: SerialTree, gtin: str, lot: str, source: str) -> None:
+    """The tree and one row per serial, in one SQLite transaction (replacing an earlier copy)."""
+    _init(conn)
+    order = array("I", tree.tree.order)
+    rows = [(tree.batch_id, serial, tree.tree.tree_index(i)) for i, serial in enumerate(tree.serials)]
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM drug_serials WHERE batch_id = ?", (tree.batch_id,))
+        conn.execute(
+            "INSERT OR REPLACE INTO drug_batches"
+            " (batch_id, gtin, lot, serial_root, nodes, leaf_order, source, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (tree.batch_id, gtin, lot, tree.root, tree.tree.nodes, order.tobytes(), source, int(time.time())),
+        )
+        conn.executemany("INSERT INTO drug_serials (batch_id, serial, tree_index) VALUES (?, ?, ?)", rows)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _save_document(
+    conn: sqlite3.Connection | None, doc: epcis.EpcisDocument, batch: bytes | None, tx_hash: str | None = None
+) -> None:
+    if conn is None:
+        return
+    _init(conn)
+    conn.execute(
+        "INSERT INTO drug_epcis (hash, kind, batch_id, document, tx_hash, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (hash) DO UPDATE SET tx_hash = COALESCE(excluded.tx_hash, drug_epcis.tx_hash)",
+        (doc.hash, doc.kind, batch, doc.to_json(indent=None), _raw(tx_hash), int(time.time())),
+    )
+
+
+def _raw(tx_hash: str | None) -> bytes | None:
+    return None if tx_hash is None else bytes.fromhex(tx_hash[2:])
+
+
+def stored_proof(conn: sqlite3.Connection, batch: bytes, serial: str) -> list[bytes] | None:
+    """The serial's proof from the stored tree, read node by node (None if this store has no such serial)."""
+    _init(conn)
+    row = conn.execute(
+        "SELECT s.tree_index, b.rowid FROM drug_serials s JOIN drug_batches b ON b.batch_id = s.batch_id "
+        "WHERE s.batch_id = ? AND s.serial = ?",
+        (batch, serial),
+    ).fetchone()
+    if row is None:
+        return None
+    tree_index, rowid = int(row[0]), int(row[1])
+    with conn.blobopen("drug_batches", "nodes", rowid, readonly=True) as blob:
+
+        def read(index: int) -> bytes:
+            blob.seek(index * 32)
+            return blob.read(32)
+
+        return proof_from_reader(read, tree_index)
+
+
+def export_tree(conn: sqlite3.Connection, batch: bytes) -> dict[str, Any]:
+    """The batch's serial tree as an OZ ``standard-v1`` dump (for pharmacies, @openzeppelin/merkle-tree)."""
+    _init(conn)
+    row = conn.execute("SELECT nodes, leaf_order FROM drug_batches WHERE batch_id = ?", (batch,)).fetchone()
+    if row is None:
+        raise InputError(f"no serial tree for batch {_hex(batch)} in this store")
+    nodes, order = bytes(row[0]), array("I")
+    order.frombytes(bytes(row[1]))
+    count = len(order)
+    values: list[dict[str, Any]] = [{} for _ in range(count)]
+    for serial, tree_index in conn.execute(
+        "SELECT serial, tree_index FROM drug_serials WHERE batch_id = ?", (batch,)
+    ):
+        value_index = order[2 * count - 2 - int(tree_index)]  # leaf position -> value index
+        values[value_index] = {"value": [_hex(batch), serial], "treeIndex": int(tree_index)}
+    return {
+        "format": "standard-v1",
+        "leafEncoding": list(SERIAL_LEAF_ENCODING),
+        "tree": [_hex(nodes[i : i + 32]) for i in range(0, len(nodes), 32)],
+        "values": values,
+    }
+
+
+def import_tree(conn: sqlite3.Connection, dump: dict[str, Any], gtin: str, lot: str) -> SerialTree:
+    """Store a batch's serial tree received from its manufacturer (an OZ ``standard-v1`` dump), after checking
+    every node and that it is the tree of batch (gtin, lot)."""
+    tree = SerialTree.load(dump)
+    expected = batch_id(gtin, lot)
+    if tree.batch_id != expected:
+        raise InputError(
+            f"the tree is for batch {_hex(tree.batch_id)}, not (GTIN {gtin14(gtin_number(gtin))}, lot {lot})"
+        )
+    _save_tree(conn, tree, gtin14(gtin_number(gtin)), lot, "imported")
+    return tree
+
+
+# ---------------------------------------------------------------------------------------------------
+# Chain helpers
+
+
+@dataclass
+class _Chain:
+    """What a service call needs: the node, DrugTrace, the Consortium behind it, the acting key's member."""
+
+    w3: Web3
+    drugs: Contract
+    consortium: Contract
+    names: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, w3: Web3, drugs: Contract) -> _Chain:
+        address = tx.call(drugs.functions.consortium())
+        return cls(
+            w3, drugs, w3.eth.contract(address=to_checksum_address(address), abi=load_abi("Consortium"))
+        )
+
+    def member_of(self, sender: Signer) -> str:
+        account = signer_address(sender)
+        member = tx.call(self.consortium.functions.memberOf(account))
+        if _member(member) is None:
+            raise InputError(f"{account} is not a consortium member or operator key")
+        return to_checksum_address(member)
+
+    def name(self, member: str | None) -> str | None:
+        """The member's public name (cached per call chain)."""
+        if member is None:
+            return None
+        if member not in self.names:
+            self.names[member] = _member_name(self.consortium, member)
+        return self.names[member]
+
+
+def _member_name(consortium: Contract, member: str) -> str | None:
+    try:
+        name = get_member(consortium, member).name
+    except MedchainError:
+        return None
+    return name or None
+
+
+def _send(w3: Web3, fn: Any, sender: Signer) -> TxReceipt:
+    return tx.send(w3, fn, sender)
+
+
+def _event(contract: Contract, name: str, receipt: TxReceipt) -> dict[str, Any] | None:
+    logs = getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)
+    return dict(logs[0]["args"]) if logs else None
+
+
+def _tx_info(receipt: TxReceipt) -> tuple[str, int]:
+    return Web3.to_hex(receipt["transactionHash"]), int(receipt["blockNumber"])
+
+
+def batch_view(drugs: Contract, batch: bytes) -> BatchView:
+    """The batch as stored on chain (status NONE if it does not exist)."""
+    info = _call_struct(drugs, "batchInfo", batch)
+    b = info["batch"]
+    exists = int(b["status"]) != 0
+    return BatchView(
+        batch_id=_hex(batch),
+        status=BATCH_STATUS[int(b["status"])],
+        gtin=gtin14(b["gtin"]) if exists else "",
+        lot=str(b["lot"]),
+        expiry=expiry_from_unix(b["expiry"]) if exists else None,
+        expired=bool(info["expired"]),
+        quantity=int(b["quantity"]),
+        in_transit=int(b["inTransit"]),
+        lost=int(b["lost"]),
+        manufacturer=_member(b["manufacturer"]),
+        product_name=str(info["productName"]),
+        commissioned_at=int(b["commissionedAt"]),
+        recalled_at=int(b["recalledAt"]),
+        serial_root=_hex(b["serialRoot"]),
+        certificate_hash=_hex(b["certificateHash"]),
+        recall_reason_hash=_hex(b["recallReasonHash"]),
+    )
+
+
+def _existing(drugs: Contract, batch: bytes) -> BatchView:
+    view = batch_view(drugs, batch)
+    if view.status == "NONE":
+        raise InputError(f"batch {_hex(batch)} is not on chain")
+    return view
+
+
+# ---------------------------------------------------------------------------------------------------
+# Products and batches (MANUFACTURER)
+
+
+def register_product(w3: Web3, drugs: Contract, sender: Signer, gtin: str, name: str) -> tuple[str, int]:
+    """Register GTIN `gtin` (check digit validated) as the sender's member's product; (tx hash, block)."""
+    number = gtin_number(gtin)
+    return _tx_info(_send(w3, drugs.functions.registerProduct(number, name), sender))
+
+
+def commission_batch(
+    w3: Web3,
+    drugs: Contract,
+    sender: Signer,
+    *,
+    gtin: str,
+    lot: str,
+    expiry: _dt.date,
+    serials: Sequence[str],
+    certificate: bytes | None = None,
+    store: sqlite3.Connection | None = None,
+    when: _dt.datetime | None = None,
+) -> CommissionResult:
+    """Commission batch (gtin, lot): build the serial tree, store it (and the EPCIS document) locally, then
+    send `commissionBatch` with the tree root. `certificate` is the release certificate's bytes (its sha256
+    goes on chain). A batch already on chain with the same root is reported, not sent again."""
+    started = time.perf_counter()
+    tree = SerialTree.build(gtin, lot, serials)
+    seconds = time.perf_counter() - started
+    gtin_text = gtin14(gtin_number(gtin))
+    chain = _Chain.of(w3, drugs)
+    member = chain.member_of(sender)
+    certificate_hash = hashlib.sha256(certificate).digest() if certificate is not None else bytes(32)
+    doc = epcis.commission_event(
+        gtin=gtin_text,
+        lot=lot,
+        expiry=expiry,
+        quantity=len(tree),
+        serial_root=tree.root,
+        manufacturer=member,
+        chain_id=w3.eth.chain_id,
+        certificate_hash=certificate_hash if certificate is not None else None,
+        when=when,
+    )
+    if store is not None:
+        _save_tree(store, tree, gtin_text, lot, "commissioned")
+        _save_document(store, doc, tree.batch_id)
+    result = dict(
+        batch_id=_hex(tree.batch_id),
+        gtin=gtin_text,
+        lot=lot,
+        expiry=expiry,
+        quantity=len(tree),
+        serial_root=_hex(tree.root),
+        epcis_hash=doc.hash_hex,
+        tree_seconds=seconds,
+    )
+    on_chain = batch_view(drugs, tree.batch_id)
+    if on_chain.status != "NONE":
+        if on_chain.serial_root != _hex(tree.root):
+            raise InputError(f"batch {_hex(tree.batch_id)} is already on chain with another serial root")
+        return CommissionResult(**result, tx_hash=None, block=None, already_commissioned=True)  # type: ignore[arg-type]
+    fn = drugs.functions.commissionBatch(
+        gtin_number(gtin), lot, expiry_to_unix(expiry), len(tree), tree.root, certificate_hash, doc.hash
+    )
+    tx_hash, block = _tx_info(_send(w3, fn, sender))
+    if store is not None:
+        store.execute(
+            "UPDATE drug_batches SET tx_hash = ? WHERE batch_id = ?", (_raw(tx_hash), tree.batch_id)
+        )
+        _save_document(store, doc, tree.batch_id, tx_hash)
+    return CommissionResult(**result, tx_hash=tx_hash, block=block)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Custody
+
+
+def ship(
+    w3: Web3,
+    drugs: Contract,
+    sender: Signer,
+    *,
+    batch: bytes,
+    to: str,
+    quantity: int,
+    store: sqlite3.Connection | None = None,
+    when: _dt.datetime | None = None,
+) -> ShipResult:
+    """Ship `quantity` units of `batch` from the sender's member to member `to`."""
+    view = _existing(drugs, batch)
+    chain = _Chain.of(w3, drugs)
+    member = chain.member_of(sender)
+    recipient = to_checksum_address(to)
+    doc = epcis.ship_event(
+        gtin=view.gtin,
+        lot=view.lot,
+        quantity=quantity,
+        sender=member,
+        recipient=recipient,
+        chain_id=w3.eth.chain_id,
+        when=when,
+    )
+    _save_document(store, doc, batch)
+    receipt = _send(w3, drugs.functions.ship(batch, recipient, quantity, doc.hash), sender)
+    tx_hash, block = _tx_info(receipt)
+    _save_document(store, doc, batch, tx_hash)
+    shipped = _event(drugs, "DrugShipped", receipt) or {}
+    return ShipResult(
+        int(shipped.get("shipmentId", 0)),
+        _hex(batch),
+        member,
+        recipient,
+        quantity,
+        doc.hash_hex,
+        tx_hash,
+        block,
+    )
+
+
+def receive(
+    w3: Web3,
+    drugs: Contract,
+    sender: Signer,
+    *,
+    shipment_id: int,
+    quantity: int | None = None,
+    store: sqlite3.Connection | None = None,
+    when: _dt.datetime | None = None,
+) -> ReceiveResult:
+    """Confirm shipment `shipment_id`: `quantity` units arrived (default: all that were shipped)."""
+    s = _call_struct(drugs, "getShipment", shipment_id)
+    if int(s["status"]) == 0:
+        raise InputError(f"shipment {shipment_id} does not exist")
+    batch = bytes(s["batchId"])
+    view = _existing(drugs, batch)
+    shipped = int(s["quantity"])
+    received = shipped if quantity is None else int(quantity)
+    doc = epcis.receive_event(
+        gtin=view.gtin,
+        lot=view.lot,
+        shipped=shipped,
+        received=received,
+        sender=s["from"],
+        recipient=s["to"],
+        shipment_id=shipment_id,
+        chain_id=w3.eth.chain_id,
+        when=when,
+    )
+    _save_document(store, doc, batch)
+    receipt = _send(w3, drugs.functions.receiveShipment(shipment_id, received, doc.hash), sender)
+    tx_hash, block = _tx_info(receipt)
+    _save_document(store, doc, batch, tx_hash)
+    return ReceiveResult(
+        shipment_id,
+        _hex(batch),
+        to_checksum_address(s["from"]),
+        to_checksum_address(s["to"]),
+        shipped,
+        received,
+        shipped - received,
+        doc.hash_hex,
+        tx_hash,
+        block,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Dispensing
+
+
+def dispense(
+    w3: Web3,
+    drugs: Contract,
+    sender: Signer,
+    scan: str | None = None,
+    *,
+    gtin: str | None = None,
+    lot: str | None = None,
+    serial: str | None = None,
+    proof: Sequence[bytes] | None = None,
+    store: sqlite3.Connection | None = None,
+    when: _dt.datetime | None = None,
+) -> DispenseResult:
+    """Dispense one pack, given as a raw scan (any GS1 form medchain.gs1 reads) or as gtin/lot/serial. The
+    proof comes from `proof` or the store (the batch's imported or commissioned tree). A pack already
+    dispensed is not refused: the chain records a duplicate-scan flag and this returns ``first=False``."""
+    code = (
+        parse_pack(scan)
+        if scan is not None
+        else DrugCode(gtin=gtin14(gtin_number(gtin or "")), lot=lot, serial=serial)
+    )
+    if code.lot is None or code.serial is None:
+        raise InputError("dispensing needs GTIN, lot and serial")
+    batch = batch_id(code.gtin, code.lot)
+    view = _existing(drugs, batch)
+    if code.expiry is not None and view.expiry is not None and code.expiry != view.expiry:
+        raise InputError(f"the pack says expiry {code.expiry}, batch {code.lot} on chain says {view.expiry}")
+    proof = list(proof) if proof is not None else (stored_proof(store, batch, code.serial) if store else None)
+    if proof is None:
+        raise InputError(
+            f"no proof for serial {code.serial!r} of batch {code.lot}: import the manufacturer's serial tree "
+            "(medchain drugs batch import-tree) or pass the proof"
+        )
+    chain = _Chain.of(w3, drugs)
+    member = chain.member_of(sender)
+    doc = epcis.dispense_event(
+        gtin=code.gtin,
+        lot=code.lot,
+        serial=code.serial,
+        dispenser=member,
+        chain_id=w3.eth.chain_id,
+        when=when,
+    )
+    _save_document(store, doc, batch)
+    receipt = _send(w3, drugs.functions.dispense(batch, code.serial, proof, doc.hash), sender)
+    tx_hash, block = _tx_info(receipt)
+    _save_document(store, doc, batch, tx_hash)
+    flagged = _event(drugs, "DuplicateDispenseFlagged", receipt)
+    return DispenseResult(
+        _hex(batch),
+        code.gtin,
+        code.lot,
+        code.serial,
+        flagged is None,
+        int(flagged["duplicateCount"]) if flagged else 0,
+        member,
+        doc.hash_hex,
+        tx_hash,
+        block,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Recall
+
+
+def recall(
+    w3: Web3,
+    drugs: Contract,
+    sender: Signer,
+    *,
+    batch: bytes,
+    notice: bytes,
+    store: sqlite3.Connection | None = None,
+    when: _dt.datetime | None = None,
+) -> RecallResult:
+    """Recall `batch`; `notice` is the recall notice's bytes (its sha256 is the on-chain reason hash)."""
+    view = _existing(drugs, batch)
+    reason = hashlib.sha256(notice).digest()
+    chain = _Chain.of(w3, drugs)
+    by = chain.member_of(sender)
+    doc = epcis.recall_event(
+        gtin=view.gtin, lot=view.lot, by=by, reason_hash=reason, chain_id=w3.eth.chain_id, when=when
+    )
+    _save_document(store, doc, batch)
+    tx_hash, block = _tx_info(_send(w3, drugs.functions.recall(batch, reason, doc.hash), sender))
+    _save_document(store, doc, batch, tx_hash)
+    return RecallResult(_hex(batch), by, _hex(reason), doc.hash_hex, tx_hash, block)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Journeys (from events)
+
+_BATCH_EVENTS = (
+    "BatchCommissioned",
+    "DrugShipped",
+    "DrugReceived",
+    "DrugReceiptDiscrepancy",
+    "BatchRecalled",
+)
+_SERIAL_EVENTS = ("DrugDispensed", "DuplicateDispenseFlagged")
+
+
+def _logs(drugs: Contract, name: str, from_block: int, filters: dict[str, Any]) -> list[EventData]:
+    event = getattr(drugs.events, name)()
+    return list(event.get_logs(from_block=from_block, to_block="latest", argument_filters=filters))
+
+
+def trace(
+    w3: Web3,
+    drugs: Contract,
+    gtin: str,
+    lot: str,
+    serial: str | None = None,
+    *,
+    from_block: int = 0,
+    path_only: bool = True,
+    _chain: _Chain | None = None,
+) -> list[JourneyHop]:
+    """The batch's journey, oldest first. With a serial: that serial's dispense and duplicate scans only,
+    and, when it was dispensed and `path_only`, only the hand-overs that lead to the dispensing member
+    (the latest delivery into each holder before the pack left it; units of a batch are not tracked one
+    by one)."""
+    batch = batch_id(gtin, lot)
+    filters: dict[str, Any] = {"batchId": batch}
+    logs = [log for name in _BATCH_EVENTS for log in _logs(drugs, name, from_block, filters)]
+    serial_filters = dict(filters, serialLeaf=serial_leaf(batch, serial)) if serial is not None else filters
+    logs += [log for name in _SERIAL_EVENTS for log in _logs(drugs, name, from_block, serial_filters)]
+    logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+    if serial is not None and path_only:
+        logs = _custody_path(logs)
+    chain = _chain or _Chain.of(w3, drugs)
+    blocks: dict[int, int] = {}
+    return [_hop(chain, log, logs, blocks) for log in logs]
+
+
+def _custody_path(logs: list[EventData]) -> list[EventData]:
+    """Keep the hand-overs along the path manufacturer -> ... -> dispensing member (plus everything else that
+    is not a hand-over). Without a dispense there is no path: all hand-overs stay."""
+    dispensed = next((log for log in logs if log["event"] == "DrugDispensed"), None)
+    if dispensed is None:
+        return logs
+    receipts = [log for log in logs if log["event"] == "DrugReceived"]
+    keep: set[int] = set()
+    holder, before = str(dispensed["args"]["member"]), _position(dispensed)
+    for _ in range(len(receipts)):  # each step moves strictly back in time: bounded
+        delivery = next(
+            (
+                r
+                for r in reversed(receipts)
+                if str(r["args"]["to"]) == holder
+                and _position(r) < before
+                and int(r["args"]["quantityReceived"]) > 0
+            ),
+            None,
+        )
+        if delivery is None:
+            break
+        shipment = int(delivery["args"]["shipmentId"])
+        keep.add(shipment)
+        holder, before = str(delivery["args"]["from"]), _position(delivery)
+        ship = next(
+            (
+                log
+                for log in logs
+                if log["event"] == "DrugShipped" and int(log["args"]["shipmentId"]) == shipment
+            ),
+            None,
+        )
+        if ship is not None:
+            before = _position(ship)
+    handovers = {"DrugShipped", "DrugReceived", "DrugReceiptDiscrepancy"}
+    return [log for log in logs if log["event"] not in handovers or int(log["args"]["shipmentId"]) in keep]
+
+
+def _position(log: EventData) -> tuple[int, int]:
+    return int(log["blockNumber"]), int(log["logIndex"])
+
+
+def _hop(chain: _Chain, log: EventData, logs: list[EventData], blocks: dict[int, int]) -> JourneyHop:
+    args, name = log["args"], log["event"]
+    block = int(log["blockNumber"])
+    if block not in blocks:
+        blocks[block] = int(chain.w3.eth.get_block(block)["timestamp"])
+    kind, src, dst, quantity, shipment = _hop_fields(name, args, logs)
+    return JourneyHop(
+        kind=kind,
+        from_address=src,
+        to_address=dst,
+        from_name=chain.name(src),
+        to_name=chain.name(dst),
+        quantity=quantity,
+        timestamp=blocks[block],
+        tx_hash=Web3.to_hex(log["transactionHash"]),
+        block=block,
+        shipment_id=shipment,
+        epcis_hash=_hex(args["epcisHash"]),
+    )
+
+
+def _hop_fields(
+    name: str, args: Any, logs: list[EventData]
+) -> tuple[str, str | None, str | None, int, int | None]:
+    if name == "BatchCommissioned":
+        return "commission", None, _member(args["manufacturer"]), int(args["quantity"]), None
+    if name == "DrugShipped":
+        return (
+            "ship",
+            _member(args["from"]),
+            _member(args["to"]),
+            int(args["quantity"]),
+            int(args["shipmentId"]),
+        )
+    if name == "DrugReceived":
+        return (
+            "receive",
+            _member(args["from"]),
+            _member(args["to"]),
+            int(args["quantityReceived"]),
+            int(args["shipmentId"]),
+        )
+    if name == "DrugReceiptDiscrepancy":
+        shipment = int(args["shipmentId"])
+        sent = next(
+            (
+                log
+                for log in logs
+                if log["event"] == "DrugShipped" and int(log["args"]["shipmentId"]) == shipment
+            ),
+            None,
+        )
+        src = _member(sent["args"]["from"]) if sent is not None else None
+        return "discrepancy", src, _member(args["to"]), int(args["shipped"]) - int(args["received"]), shipment
+    if name == "DrugDispensed":
+        return "dispense", _member(args["member"]), None, 1, None
+    if name == "DuplicateDispenseFlagged":
+        return "duplicate", _member(args["member"]), None, 0, None
+    return "recall", _member(args["by"]), None, 0, None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Consumer lookup
+
+
+def lookup(
+    w3: Web3,
+    drug_trace_contract: Contract,
+    gtin: str,
+    lot: str,
+    serial: str,
+    *,
+    proof: Sequence[bytes] | None = None,
+    store: sqlite3.Connection | None = None,
+    from_block: int = 0,
+) -> DrugStatus:
+    """Everything about one pack in one call (views + events). `genuine` is the chain's answer for `proof`
+    (or a proof from `store`); without one it is True if the serial was dispensed (its dispense checked a
+    proof), else None. Raises InputError for a malformed GTIN/lot/serial."""
+    drugs = drug_trace_contract
+    code = DrugCode(gtin=gtin14(gtin_number(gtin)), lot=lot, serial=serial)
+    assert code.lot is not None and code.serial is not None
+    batch = batch_id(code.gtin, code.lot)
+    view = batch_view(drugs, batch)
+    if view.status == "NONE":
+        return _not_found(code, drugs.address, batch)
+    if proof is None and store is not None:
+        proof = stored_proof(store, batch, code.serial)
+    if proof is not None:
+        s = _call_struct(drugs, "verify", gtin_number(code.gtin), code.lot, code.serial, list(proof))
+        genuine: bool | None = bool(s["genuine"])
+    else:
+        s = _call_struct(drugs, "serialStatus", batch, code.serial)
+        genuine = True if s["dispensed"] else None
+    chain = _Chain.of(w3, drugs)
+    journey = trace(w3, drugs, code.gtin, code.lot, code.serial, from_block=from_block, _chain=chain)
+    commission = next((h for h in journey if h.kind == "commission"), None)
+    dispensed_by, last_duplicate_by = _member(s["dispensedBy"]), _member(s["lastDuplicateBy"])
+    return DrugStatus(
+        found=True,
+        genuine=genuine,
+        gtin=code.gtin,
+        lot=code.lot,
+        serial=code.serial,
+        expiry=view.expiry,
+        quantity=view.quantity,
+        manufacturer=view.manufacturer,
+        manufacturer_name=chain.name(view.manufacturer),
+        recalled=view.status == "RECALLED",
+        recall_reason_hash=view.recall_reason_hash if view.status == "RECALLED" else None,
+        expired=view.expired,
+        dispensed=bool(s["dispensed"]),
+        dispensed_at=int(s["dispensedAt"]) if s["dispensed"] else None,
+        dispensed_by=dispensed_by,
+        dispensed_by_name=chain.name(dispensed_by),
+        duplicate_scans=int(s["duplicateCount"]),
+        journey=journey,
+        contract=drugs.address,
+        commission_tx=commission.tx_hash if commission else None,
+        commission_block=commission.block if commission else None,
+        batch_id=_hex(batch),
+        product_name=view.product_name or None,
+        certificate_hash=view.certificate_hash if int(view.certificate_hash, 16) else None,
+        recalled_at=view.recalled_at or None,
+        last_duplicate_by=last_duplicate_by,
+        last_duplicate_by_name=chain.name(last_duplicate_by),
+        last_duplicate_at=int(s["lastDuplicateAt"]) or None,
+    )
+
+
+def _not_found(code: DrugCode, contract: str, batch: bytes) -> DrugStatus:
+    return DrugStatus(
+        found=False,
+        genuine=None,
+        gtin=code.gtin,
+        lot=code.lot or "",
+        serial=code.serial or "",
+        expiry=None,
+        quantity=0,
+        manufacturer=None,
+        manufacturer_name=None,
+        recalled=False,
+        recall_reason_hash=None,
+        expired=False,
+        dispensed=False,
+        dispensed_at=None,
+        dispensed_by=None,
+        dispensed_by_name=None,
+        duplicate_scans=0,
+        journey=[],
+        contract=contract,
+        batch_id=_hex(batch),
+    )
+
+
+def resolve_batch(text: str) -> bytes:
+    """A batch given as its 0x id, as ``GTIN/LOT``, or as any GS1 scan carrying (01) and (10)."""
+    value = text.strip()
+    if value.startswith(("0x", "0X")) and len(value) == 66:
+        return _bytes32(value, "batch id")
+    if "/" in value and not value.lower().startswith(("http://", "https://")) and "(" not in value:
+        gtin, _, lot = value.partition("/")
+        DrugCode(gtin=gtin14(gtin_number(gtin)), lot=lot)
+        return batch_id(gtin, lot)
+    code = parse_scan(value)
+    if isinstance(code, ChinaTraceCode) or not code.lot:
+        raise InputError(
+            f"{text!r} names no batch: give a 0x batch id, GTIN/LOT, or a GS1 code with (01) and (10)"
+        )
+    return batch_id(code.gtin, code.lot)

@@ -1,0 +1,462 @@
+"""The durable record journal (SQLite, WAL): what the chain cannot give back later.
+
+Every anchoring goes through a *submission*: its records (leaves), and for a Merkle batch the whole tree, are
+written in one SQLite transaction **before** its transaction is sent (status ``prepared``); the tx hash is
+recorded as soon as the node accepts it (``sent``); the receipt (or the chain state) marks it ``done``. A
+crash or a node restart at any point leaves a submission that :func:`medchain.records.settle` drives to
+``done`` by asking the chain first (is the root / are the leaves already anchored?) and sending only what is
+missing, so every record is anchored exactly once and every batch proof stays on disk.
+
+Also here: the hospital's salt store (one random salt per (hospital, patient), DESIGN §6.3), which never
+leaves this database unless exported on purpose (:meth:`Journal.export_salt`).
+
+Storage is O(N) per batch: one row per record plus the flat OZ tree as one blob (64 bytes per record); a
+proof is read from the blob node by node (``sqlite3.Blob``), never materialised per record.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from eth_utils import to_checksum_address
+
+from medchain.errors import InputError
+from medchain.hashing import check_data_class, record_leaf
+from medchain.merkle import RECORD_LEAF_ENCODING, StandardMerkleTree, proof_from_reader
+
+__all__ = ["Item", "Journal", "JournalItem", "Submission", "fault_point"]
+
+Status = Literal["prepared", "sent", "done", "conflict"]
+Kind = Literal["records", "amend", "batch"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS record_submissions (
+    id          INTEGER PRIMARY KEY,
+    chain_id    INTEGER NOT NULL,
+    registry    TEXT    NOT NULL,               -- RecordRegistry address
+    hospital    TEXT    NOT NULL,               -- member address the records are anchored for
+    kind        TEXT    NOT NULL CHECK (kind IN ('records', 'amend', 'batch')),
+    root        BLOB,                           -- batch: Merkle root (= batch id)
+    previous    BLOB,                           -- amend: the leaf being superseded
+    leaf_count  INTEGER NOT NULL,
+    uri         TEXT    NOT NULL DEFAULT '',
+    source      TEXT    NOT NULL DEFAULT '',    -- what the user gave (directory, manifest, files)
+    status      TEXT    NOT NULL CHECK (status IN ('prepared', 'sent', 'done', 'conflict')),
+    tx_hash     BLOB,
+    block_number INTEGER,
+    anchored_at INTEGER,                        -- block time on chain
+    attempts    INTEGER NOT NULL DEFAULT 0,     -- transactions sent for it
+    note        TEXT    NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    UNIQUE (chain_id, registry, root)
+);
+CREATE TABLE IF NOT EXISTS record_items (
+    submission_id INTEGER NOT NULL REFERENCES record_submissions (id),
+    value_index   INTEGER NOT NULL,             -- position in the submission (OZ value index for a batch)
+    leaf          BLOB    NOT NULL,             -- DESIGN 6.5 leaf = the record's key on chain
+    record_hash   BLOB    NOT NULL,
+    commitment    BLOB    NOT NULL,
+    data_class    INTEGER NOT NULL,
+    patient       TEXT,                         -- local only, never sent on chain
+    method        TEXT    NOT NULL,             -- how record_hash was made (medchain.hashing)
+    source        TEXT    NOT NULL DEFAULT '',  -- file it came from
+    state         TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'anchored', 'conflict')),
+    PRIMARY KEY (submission_id, value_index)
+);
+CREATE INDEX IF NOT EXISTS record_items_leaf ON record_items (leaf);
+CREATE INDEX IF NOT EXISTS record_items_hash ON record_items (record_hash);
+CREATE TABLE IF NOT EXISTS record_trees (
+    submission_id INTEGER PRIMARY KEY REFERENCES record_submissions (id),
+    nodes         BLOB NOT NULL,                -- OZ flat tree: 2n-1 nodes of 32 bytes
+    leaf_order    BLOB NOT NULL                 -- array('I'): leaf position -> value index
+);
+CREATE TABLE IF NOT EXISTS record_salts (
+    hospital    TEXT    NOT NULL,
+    patient     TEXT    NOT NULL,
+    salt        BLOB    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    exported_at INTEGER,                        -- last deliberate export (None = never left the store)
+    PRIMARY KEY (hospital, patient)
+);
+"""
+
+_IN_CHUNK = 900  # SQLite's default limit on host parameters is 999
+
+
+def fault_point(name: str) -> None:
+    """Crash-test hook: ``MEDCHAIN_FAULT=<name>`` makes the process SIGKILL itself here (no cleanup)."""
+    if os.environ.get("MEDCHAIN_FAULT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A record to anchor: its on-chain values plus what the hospital keeps locally."""
+
+    record_hash: bytes
+    commitment: bytes
+    data_class: int
+    method: str
+    source: str = ""
+    patient: str | None = None
+
+    @property
+    def leaf(self) -> bytes:
+        return record_leaf(self.record_hash, self.commitment, self.data_class)
+
+    @property
+    def value(self) -> tuple[bytes, bytes, int]:
+        """The OZ StandardMerkleTree value ``(recordHash, patientCommitment, dataClass)``."""
+        return (self.record_hash, self.commitment, self.data_class)
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    chain_id: int
+    registry: str
+    hospital: str
+    kind: Kind
+    root: bytes | None
+    previous: bytes | None
+    leaf_count: int
+    uri: str
+    source: str
+    status: Status
+    tx_hash: bytes | None
+    block_number: int | None
+    anchored_at: int | None
+    attempts: int
+    note: str
+
+
+@dataclass(frozen=True)
+class JournalItem:
+    """A journaled record with its submission."""
+
+    submission: Submission
+    value_index: int
+    leaf: bytes
+    record_hash: bytes
+    commitment: bytes
+    data_class: int
+    patient: str | None
+    method: str
+    source: str
+    state: str
+
+
+class Journal:
+    """One chain's and one RecordRegistry's view of the store."""
+
+    def __init__(self, conn: sqlite3.Connection, chain_id: int, registry: str) -> None:
+        self.conn = conn
+        self.chain_id = int(chain_id)
+        self.registry = to_checksum_address(registry)
+        conn.executescript(_SCHEMA)
+
+    # ---- writing ----
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything or nothing reaches the file."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def create(
+        self,
+        kind: Kind,
+        hospital: str,
+        items: Sequence[Item],
+        *,
+        tree: StandardMerkleTree | None = None,
+        uri: str = "",
+        source: str = "",
+        leaves: Sequence[bytes] | None = None,
+        previous: bytes | None = None,
+    ) -> Submission:
+        """Writes a submission in ``prepared`` state with all its records (and tree) in one transaction.
+
+        ``leaves`` may pass precomputed leaf hashes (a batch's tree already has them)."""
+        if not items:
+            raise InputError("nothing to anchor")
+        if kind == "batch" and (tree is None or len(tree) != len(items)):
+            raise ValueError("a batch submission needs its tree")
+        now = int(time.time())
+        root = tree.root if tree is not None else None
+        leaf_of = (lambda i: leaves[i]) if leaves is not None else (lambda i: items[i].leaf)
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "INSERT INTO record_submissions (chain_id, registry, hospital, kind, root, previous,"
+                " leaf_count, uri, source, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'prepared', ?, ?)",
+                (
+                    self.chain_id,
+                    self.registry,
+                    hospital,
+                    kind,
+                    root,
+                    previous,
+                    len(items),
+                    uri,
+                    source,
+                    now,
+                    now,
+                ),
+            )
+            sub_id = int(cursor.lastrowid or 0)
+            conn.executemany(
+                "INSERT INTO record_items (submission_id, value_index, leaf, record_hash, commitment,"
+                " data_class, patient, method, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (sub_id, i, leaf_of(i), it.record_hash, it.commitment, it.data_class, it.patient,
+                     it.method, it.source)
+                    for i, it in enumerate(items)
+                ),
+            )  # fmt: skip
+            if tree is not None:
+                conn.execute(
+                    "INSERT INTO record_trees (submission_id, nodes, leaf_order) VALUES (?, ?, ?)",
+                    (sub_id, tree.nodes, tree.order.tobytes()),
+                )
+        return self.get(sub_id)
+
+    def mark_sent(self, sub_id: int, tx_hash: bytes) -> None:
+        self.conn.execute(
+            "UPDATE record_submissions SET status = 'sent', tx_hash = ?, attempts = attempts + 1,"
+            " updated_at = ? WHERE id = ?",
+            (bytes(tx_hash), int(time.time()), sub_id),
+        )
+
+    def mark_done(
+        self,
+        sub_id: int,
+        *,
+        tx_hash: bytes | None,
+        block_number: int | None,
+        anchored_at: int | None,
+        anchored: Iterable[int] | None = None,
+        conflicts: Iterable[int] = (),
+        note: str = "",
+    ) -> None:
+        """Marks a submission settled; ``anchored``/``conflicts`` are value indexes (default: all anchored).
+        A submission none of whose records we anchored (all taken by another hospital) ends ``conflict``."""
+        now = int(time.time())
+        anchored_list = None if anchored is None else list(anchored)
+        conflict_list = list(conflicts)
+        status = "conflict" if anchored_list == [] and conflict_list else "done"
+        with self._tx() as conn:
+            if anchored_list is None:
+                conn.execute("UPDATE record_items SET state = 'anchored' WHERE submission_id = ?", (sub_id,))
+            else:
+                conn.executemany(
+                    "UPDATE record_items SET state = 'anchored' WHERE submission_id = ? AND value_index = ?",
+                    ((sub_id, i) for i in anchored_list),
+                )
+            conn.executemany(
+                "UPDATE record_items SET state = 'conflict' WHERE submission_id = ? AND value_index = ?",
+                ((sub_id, i) for i in conflict_list),
+            )
+            conn.execute(
+                "UPDATE record_submissions SET status = ?, tx_hash = COALESCE(?, tx_hash), block_number = ?,"
+                " anchored_at = ?, note = ?, updated_at = ? WHERE id = ?",
+                (status, tx_hash, block_number, anchored_at, note, now, sub_id),
+            )
+
+    def mark_conflict(self, sub_id: int, note: str) -> None:
+        with self._tx() as conn:
+            conn.execute("UPDATE record_items SET state = 'conflict' WHERE submission_id = ?", (sub_id,))
+            conn.execute(
+                "UPDATE record_submissions SET status = 'conflict', note = ?, updated_at = ? WHERE id = ?",
+                (note, int(time.time()), sub_id),
+            )
+
+    # ---- reading ----
+
+    def get(self, sub_id: int) -> Submission:
+        row = self.conn.execute("SELECT * FROM record_submissions WHERE id = ?", (sub_id,)).fetchone()
+        if row is None:
+            raise InputError(f"no submission {sub_id} in the journal")
+        return _submission(row)
+
+    def by_root(self, root: bytes) -> Submission | None:
+        row = self.conn.execute(
+            "SELECT * FROM record_submissions WHERE chain_id = ? AND registry = ? AND root = ?",
+            (self.chain_id, self.registry, root),
+        ).fetchone()
+        return _submission(row) if row is not None else None
+
+    def unfinished(self) -> list[Submission]:
+        """Submissions not yet settled (prepared or sent), oldest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM record_submissions WHERE chain_id = ? AND registry = ?"
+            " AND status IN ('prepared', 'sent') ORDER BY id",
+            (self.chain_id, self.registry),
+        ).fetchall()
+        return [_submission(r) for r in rows]
+
+    def submissions(self) -> list[Submission]:
+        rows = self.conn.execute(
+            "SELECT * FROM record_submissions WHERE chain_id = ? AND registry = ? ORDER BY id",
+            (self.chain_id, self.registry),
+        ).fetchall()
+        return [_submission(r) for r in rows]
+
+    def items(self, sub_id: int) -> list[JournalItem]:
+        sub = self.get(sub_id)
+        rows = self.conn.execute(
+            "SELECT * FROM record_items WHERE submission_id = ? ORDER BY value_index", (sub_id,)
+        ).fetchall()
+        return [_item(sub, r) for r in rows]
+
+    def values(self, sub_id: int) -> list[tuple[bytes, bytes, int]]:
+        """A submission's OZ values in value-index order."""
+        rows = self.conn.execute(
+            "SELECT record_hash, commitment, data_class FROM record_items WHERE submission_id = ?"
+            " ORDER BY value_index",
+            (sub_id,),
+        )
+        return [(bytes(a), bytes(b), int(c)) for a, b, c in rows]
+
+    def journaled(self, leaves: Sequence[bytes]) -> set[bytes]:
+        """Which of ``leaves`` this journal already holds in a live (not conflicted) submission."""
+        found: set[bytes] = set()
+        for start in range(0, len(leaves), _IN_CHUNK):
+            chunk = leaves[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT i.leaf FROM record_items i JOIN record_submissions s ON s.id = i.submission_id"
+                f" WHERE s.chain_id = ? AND s.registry = ? AND i.state != 'conflict' AND i.leaf IN ({marks})",
+                (self.chain_id, self.registry, *chunk),
+            )
+            found.update(bytes(r[0]) for r in rows)
+        return found
+
+    def find(self, *, leaf: bytes | None = None, record_hash: bytes | None = None) -> list[JournalItem]:
+        """Journaled records by leaf or by record hash (newest submission first)."""
+        column, value = ("leaf", leaf) if leaf is not None else ("record_hash", record_hash)
+        rows = self.conn.execute(
+            f"SELECT i.*, s.id AS sid FROM record_items i JOIN record_submissions s ON s.id = i.submission_id"
+            f" WHERE s.chain_id = ? AND s.registry = ? AND i.{column} = ? ORDER BY s.id DESC",
+            (self.chain_id, self.registry, value),
+        ).fetchall()
+        return [_item(self.get(int(r["sid"])), r) for r in rows]
+
+    def tree_index(self, sub_id: int, value_index: int) -> int:
+        """OZ ``treeIndex`` of a batch value: from the stored leaf order (searched as raw uint32s)."""
+        order = self._order(sub_id)
+        position = order.index(value_index)
+        return 2 * len(order) - 2 - position
+
+    def proof(self, sub_id: int, value_index: int) -> list[bytes]:
+        """The batch proof of one record, read node by node from the stored tree (no full load)."""
+        tree_index = self.tree_index(sub_id, value_index)
+        rowid = self.conn.execute(
+            "SELECT rowid FROM record_trees WHERE submission_id = ?", (sub_id,)
+        ).fetchone()[0]
+        with self.conn.blobopen("record_trees", "nodes", rowid, readonly=True) as blob:
+
+            def read(index: int) -> bytes:
+                blob.seek(index * 32)
+                return blob.read(32)
+
+            return proof_from_reader(read, tree_index)
+
+    def tree(self, sub_id: int) -> StandardMerkleTree:
+        """The whole stored tree of a batch (for bulk proof export)."""
+        row = self.conn.execute(
+            "SELECT nodes, leaf_order FROM record_trees WHERE submission_id = ?", (sub_id,)
+        ).fetchone()
+        if row is None:
+            raise InputError(f"submission {sub_id} has no stored tree")
+        order = array("I")
+        order.frombytes(bytes(row["leaf_order"]))
+        return StandardMerkleTree.from_nodes(RECORD_LEAF_ENCODING, bytes(row["nodes"]), order)
+
+    def _order(self, sub_id: int) -> array:
+        row = self.conn.execute(
+            "SELECT leaf_order FROM record_trees WHERE submission_id = ?", (sub_id,)
+        ).fetchone()
+        if row is None:
+            raise InputError(f"submission {sub_id} has no stored tree")
+        order = array("I")
+        order.frombytes(bytes(row[0]))
+        return order
+
+    # ---- salts (DESIGN 6.3: one per patient per hospital, kept here) ----
+
+    def salt(self, hospital: str, patient: str, *, create: bool = True) -> bytes:
+        """The hospital's salt for ``patient``; a fresh CSPRNG salt is stored on first use."""
+        hospital, patient = to_checksum_address(hospital), to_checksum_address(patient)
+        row = self.conn.execute(
+            "SELECT salt FROM record_salts WHERE hospital = ? AND patient = ?", (hospital, patient)
+        ).fetchone()
+        if row is not None:
+            return bytes(row[0])
+        if not create:
+            raise InputError(f"no salt for patient {patient} at hospital {hospital} in this store")
+        salt = os.urandom(32)
+        self.conn.execute(
+            "INSERT OR IGNORE INTO record_salts (hospital, patient, salt, created_at) VALUES (?, ?, ?, ?)",
+            (hospital, patient, salt, int(time.time())),
+        )
+        return self.salt(hospital, patient, create=False)  # whoever inserted first wins
+
+    def export_salt(self, hospital: str, patient: str) -> bytes:
+        """Hands a salt out on purpose (e.g. to the patient) and records when."""
+        salt = self.salt(hospital, patient, create=False)
+        self.conn.execute(
+            "UPDATE record_salts SET exported_at = ? WHERE hospital = ? AND patient = ?",
+            (int(time.time()), to_checksum_address(hospital), to_checksum_address(patient)),
+        )
+        return salt
+
+
+def _submission(row: Any) -> Submission:
+    return Submission(
+        id=int(row["id"]),
+        chain_id=int(row["chain_id"]),
+        registry=str(row["registry"]),
+        hospital=str(row["hospital"]),
+        kind=row["kind"],
+        root=bytes(row["root"]) if row["root"] is not None else None,
+        previous=bytes(row["previous"]) if row["previous"] is not None else None,
+        leaf_count=int(row["leaf_count"]),
+        uri=str(row["uri"]),
+        source=str(row["source"]),
+        status=row["status"],
+        tx_hash=bytes(row["tx_hash"]) if row["tx_hash"] is not None else None,
+        block_number=row["block_number"],
+        anchored_at=row["anchored_at"],
+        attempts=int(row["attempts"]),
+        note=str(row["note"]),
+    )
+
+
+def _item(sub: Submission, row: Any) -> JournalItem:
+    return JournalItem(
+        submission=sub,
+        value_index=int(row["value_index"]),
+        leaf=bytes(row["leaf"]),
+        record_hash=bytes(row["record_hash"]),
+        commitment=bytes(row["commitment"]),
+        data_class=check_data_class(int(row["data_class"])),
+        patient=row["patient"],
+        method=str(row["method"]),
+        source=str(row["source"]),
+        state=str(row["state"]),
+    )

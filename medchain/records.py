@@ -1,0 +1,883 @@
+"""Record anchoring services (RecordRegistry): hash, anchor, batch, settle after a crash, verify, evidence,
+lineage, access log.
+
+Every function takes a ``Web3`` and contract handles (or a :class:`RecordService`) and returns plain data, so
+the CLI, scripts and tests share one code path. Anything sent on chain is journaled first
+(:mod:`medchain.journal`); :func:`settle` is the one place that turns a journaled submission into chain state,
+asking the chain before every send so a re-run after a crash never anchors twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import TransactionNotFound
+from web3.types import TxReceipt
+
+from medchain import tx
+from medchain.chain import Signer, signer_address
+from medchain.codes import DATA_CLASS_NAMES, PURPOSE_NAMES, ROLES, parse_data_class, parse_purpose
+from medchain.errors import ChainError, ContractRevert, InputError
+from medchain.hashing import (
+    METHOD_BYTES,
+    METHOD_FHIR,
+    HashResult,
+    hash_file,
+    parse_hash,
+    patient_commitment,
+    record_leaf,
+)
+from medchain.journal import Item, Journal, JournalItem, Submission, fault_point
+from medchain.merkle import RECORD_LEAF_ENCODING, StandardMerkleTree, hash_leaves, process_proof
+
+__all__ = [
+    "EVIDENCE_FORMAT",
+    "RecordService",
+    "access_events",
+    "anchor_batch",
+    "anchor_files",
+    "build_evidence",
+    "collect_batch_inputs",
+    "lineage",
+    "log_access",
+    "record_status",
+    "resolve",
+    "settle",
+    "verify_evidence",
+]
+
+EVIDENCE_FORMAT = "medchain-record-evidence/1"
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+ZERO32 = b"\x00" * 32
+ORIGINS = {0: "none", 1: "single", 2: "batch"}
+MANY_CHUNK = 200  # records per anchorMany transaction (~5.2 M gas)
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclass
+class RecordService:
+    """What anchoring needs: the chain, the registry (and Consortium), the acting key, the journal."""
+
+    w3: Web3
+    registry: Contract
+    consortium: Contract
+    journal: Journal
+    signer: Signer | None = None
+    receipt_timeout: float = 120.0
+    from_block: int = 0  # where log searches start (the registry's deployment block when known)
+    _hospital: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(
+        cls, w3: Web3, registry: Contract, consortium: Contract, conn: Any, signer: Signer | None = None
+    ) -> RecordService:
+        return cls(w3, registry, consortium, Journal(conn, w3.eth.chain_id, registry.address), signer)
+
+    @property
+    def hospital(self) -> str:
+        """The member address the signer anchors for; InputError unless it holds HOSPITAL."""
+        if self._hospital is None:
+            if self.signer is None:
+                raise InputError("this command needs an acting hospital key (--account)")
+            key = signer_address(self.signer)
+            member = tx.call(self.consortium.functions.authorizedMember(key, ROLES["HOSPITAL"]))
+            if int(member, 16) == 0:
+                raise InputError(f"account {key} does not act for an active HOSPITAL member")
+            self._hospital = to_checksum_address(member)
+        return self._hospital
+
+    def send(self, fn: Any) -> bytes:
+        if self.signer is None:
+            raise InputError("this command needs an acting hospital key (--account)")
+        return tx.submit(self.w3, fn, self.signer)
+
+
+# ---- inputs ----
+
+
+def item_for(
+    journal: Journal,
+    hospital: str,
+    result: HashResult,
+    patient: str,
+    data_class: int,
+    cache: dict[str, tuple[str, bytes]] | None = None,
+) -> Item:
+    """An Item for a hashed file: the patient's commitment with the hospital's salt (created on first use).
+    ``cache`` (patient text -> (address, commitment)) saves salt lookups and hashing for repeat patients."""
+    known = cache.get(patient) if cache is not None else None
+    if known is None:
+        address = _address(patient, "patient")
+        known = (address, patient_commitment(address, journal.salt(hospital, address)))
+        if cache is not None:
+            cache[patient] = known
+    return Item(
+        record_hash=result.record_hash,
+        commitment=known[1],
+        data_class=data_class,
+        method=result.method,
+        source=result.source,
+        patient=known[0],
+    )
+
+
+def collect_batch_inputs(
+    journal: Journal,
+    hospital: str,
+    target: Path | str,
+    *,
+    patient: str | None = None,
+    data_class: int | str | None = None,
+    mode: str = "auto",
+    progress: Progress | None = None,
+) -> list[Item]:
+    """The records of a directory (every regular file below it; ``patient``/``data_class`` apply to all) or of
+    a manifest CSV with columns ``file`` or ``record_hash`` (+ ``method``), ``patient``, ``class`` (per row,
+    defaulting to the options). Raises InputError on the first bad input; nothing is written."""
+    target = Path(target)
+    if target.is_dir():
+        files = sorted(p for p in target.rglob("*") if p.is_file())
+        if not files:
+            raise InputError(f"{target}: directory has no record files")
+        if patient is None or data_class is None:
+            raise InputError("a directory batch needs --patient and --class (or use a manifest CSV)")
+        rows: list[dict[str, str]] = [{"file": str(p)} for p in files]
+        base = target
+    elif target.is_file():
+        rows = _read_manifest(target)
+        base = target.parent
+    else:
+        raise InputError(f"{target}: no such file or directory")
+    klass = parse_data_class(data_class) if data_class is not None else None
+    items: list[Item] = []
+    cache: dict[str, tuple[str, bytes]] = {}
+    for number, row in enumerate(rows, start=1):
+        items.append(_row_item(journal, hospital, row, number, base, patient, klass, mode, cache))
+        if progress is not None and (number % 256 == 0 or number == len(rows)):
+            progress("hash", number, len(rows))
+    return items
+
+
+def _read_manifest(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            fields = {f.strip().lower() for f in reader.fieldnames or []}
+            if not fields & {"file", "record_hash"}:
+                raise InputError(
+                    f"{path}: a manifest needs a 'file' or 'record_hash' column (CSV with a header)"
+                )
+            rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: not a UTF-8 CSV manifest ({exc})") from None
+    if not rows:
+        raise InputError(f"{path}: manifest has no rows")
+    return rows
+
+
+def _row_item(
+    journal: Journal,
+    hospital: str,
+    row: dict[str, str],
+    number: int,
+    base: Path,
+    patient: str | None,
+    klass: int | None,
+    mode: str,
+    cache: dict[str, tuple[str, bytes]],
+) -> Item:
+    where = f"row {number}"
+    who = row.get("patient") or patient
+    if not who:
+        raise InputError(f"{where}: no patient (column 'patient' or --patient)")
+    cls_text = row.get("class") or row.get("data_class")
+    data_class = parse_data_class(cls_text) if cls_text else klass
+    if data_class is None:
+        raise InputError(f"{where}: no data class (column 'class' or --class)")
+    if row.get("record_hash"):
+        method = METHOD_FHIR if row.get("method") == METHOD_FHIR else METHOD_BYTES
+        if row.get("method") not in (None, "", METHOD_BYTES, METHOD_FHIR):
+            raise InputError(f"{where}: unknown hash method {row['method']!r}")
+        result = HashResult(parse_hash(row["record_hash"]), method, row.get("file", ""), 0)
+    else:
+        path = Path(row["file"])
+        result = hash_file(path if path.is_absolute() else base / path, mode=mode)
+    return item_for(journal, hospital, result, who, data_class, cache)
+
+
+def checked_address(value: str, what: str = "address") -> str:
+    """A checksum address from user input, or InputError naming the problem."""
+    return _address(value, what)
+
+
+def _address(value: str, what: str) -> ChecksumAddress:
+    if not Web3.is_address(value):
+        raise InputError(f"{what} {value!r} is not a 20-byte hex address")
+    if value != value.lower() and not Web3.is_checksum_address(value):
+        raise InputError(f"{what} {value!r} has a wrong checksum (mixed case must be EIP-55)")
+    return to_checksum_address(value)
+
+
+# ---- anchoring ----
+
+
+@dataclass
+class AnchorReport:
+    """What one command did: submissions settled (resumed or new) and records skipped as already journaled."""
+
+    settled: list[Submission] = field(default_factory=list)
+    resumed: int = 0
+    skipped: int = 0  # records already in the journal (anchored or on their way)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "resumed": self.resumed,
+            "skipped": self.skipped,
+            "submissions": [_submission_dict(s) for s in self.settled],
+        }
+
+
+def resume(svc: RecordService, progress: Progress | None = None) -> list[Submission]:
+    """Settles every unfinished submission of this journal (after a crash or a node restart)."""
+    pending = svc.journal.unfinished()
+    return [settle(svc, sub, progress) for sub in pending]
+
+
+def anchor_files(
+    svc: RecordService,
+    results: Sequence[HashResult],
+    patient: str,
+    data_class: int | str,
+    *,
+    amends: bytes | None = None,
+) -> AnchorReport:
+    """Anchors hashed files of one patient and class (anchor/anchorMany, or amend of ``amends``)."""
+    report = AnchorReport()
+    resumed = resume(svc)
+    report.resumed = len(resumed)
+    report.settled += resumed
+    klass = parse_data_class(data_class)
+    items = [item_for(svc.journal, svc.hospital, r, patient, klass) for r in results]
+    fresh, _ = _drop_journaled(svc.journal, items, report)
+    if amends is not None:
+        if len(items) != 1:
+            raise InputError("an amendment anchors exactly one file")
+        if not fresh:
+            return report
+        sub = svc.journal.create("amend", svc.hospital, fresh, previous=amends, source=fresh[0].source)
+        report.settled.append(settle(svc, sub))
+        return report
+    for start in range(0, len(fresh), MANY_CHUNK):
+        chunk = fresh[start : start + MANY_CHUNK]
+        sub = svc.journal.create(
+            "records", svc.hospital, chunk, source=", ".join(i.source for i in chunk[:3])
+        )
+        report.settled.append(settle(svc, sub))
+    return report
+
+
+def anchor_batch(
+    svc: RecordService,
+    items: Sequence[Item],
+    *,
+    uri: str = "",
+    source: str = "",
+    progress: Progress | None = None,
+) -> AnchorReport:
+    """Anchors records as one Merkle batch: resume first, drop what is journaled, build the tree, journal it,
+    then send (constant gas whatever the size)."""
+    report = AnchorReport()
+    resumed = resume(svc, progress)
+    report.resumed = len(resumed)
+    report.settled += resumed
+    if progress is not None:
+        progress("tree", 0, len(items))
+    all_leaves = hash_leaves([i.value for i in items], RECORD_LEAF_ENCODING)
+    fresh, leaves = _drop_journaled(svc.journal, items, report, all_leaves)
+    if not fresh:
+        return report
+    tree = StandardMerkleTree.from_leaf_hashes(leaves)
+    if progress is not None:
+        progress("tree", len(items), len(items))
+    existing = svc.journal.by_root(tree.root)
+    if existing is not None:  # the same set journaled before (all its leaves conflicted): settle it again
+        report.settled.append(settle(svc, existing, progress))
+        return report
+    sub = svc.journal.create("batch", svc.hospital, fresh, tree=tree, uri=uri, source=source, leaves=leaves)
+    fault_point("after-journal")
+    report.settled.append(settle(svc, sub, progress))
+    return report
+
+
+def _drop_journaled(
+    journal: Journal, items: Sequence[Item], report: AnchorReport, leaves: Sequence[bytes] | None = None
+) -> tuple[list[Item], list[bytes]]:
+    """Items not yet journaled (first occurrence of each leaf only), with their leaves."""
+    leaves = list(leaves) if leaves is not None else [i.leaf for i in items]
+    known = journal.journaled(leaves)
+    fresh: list[Item] = []
+    fresh_leaves: list[bytes] = []
+    for item, leaf in zip(items, leaves, strict=True):
+        if leaf in known:
+            report.skipped += 1
+            continue
+        known.add(leaf)
+        fresh.append(item)
+        fresh_leaves.append(leaf)
+    return fresh, fresh_leaves
+
+
+def settle(svc: RecordService, sub: Submission, progress: Progress | None = None) -> Submission:
+    """Drives a journaled submission to ``done`` (or ``conflict``): receipt if its tx is known, else the chain
+    state, and a (re-)send only of what the chain does not have yet."""
+    if sub.status in ("done", "conflict"):
+        return sub
+    if sub.status == "sent" and sub.tx_hash is not None:
+        receipt = _known_receipt(svc, sub.tx_hash)
+        if receipt is not None and receipt["status"] == 1:
+            return _finish(svc, sub, receipt)
+    if sub.kind == "batch":
+        return _settle_batch(svc, sub, progress)
+    return _settle_records(svc, sub)
+
+
+def _settle_batch(svc: RecordService, sub: Submission, progress: Progress | None) -> Submission:
+    assert sub.root is not None
+    batch = _get_batch(svc.registry, sub.root)
+    if batch["hospital"] != ZERO_ADDRESS:
+        return _finish(svc, sub, None)
+    fn = svc.registry.functions.anchorBatch(sub.root, sub.leaf_count, sub.uri)
+    receipt = _send_and_wait(svc, sub, fn, progress)
+    return _finish(svc, sub, receipt)
+
+
+def _settle_records(svc: RecordService, sub: Submission) -> Submission:
+    items = svc.journal.items(sub.id)
+    missing = [it for it in items if _get_record(svc.registry, it.leaf)["hospital"] == ZERO_ADDRESS]
+    if not missing:
+        return _finish(svc, sub, None)
+    if sub.kind == "amend":
+        assert sub.previous is not None
+        fn = svc.registry.functions.amend(sub.previous, *_args(missing[0]))
+    elif len(missing) == 1:
+        fn = svc.registry.functions.anchor(*_args(missing[0]))
+    else:
+        cols = list(zip(*(_args(it) for it in missing), strict=True))
+        fn = svc.registry.functions.anchorMany(list(cols[0]), list(cols[1]), list(cols[2]))
+    receipt = _send_and_wait(svc, sub, fn, None)
+    return _finish(svc, sub, receipt)
+
+
+def _args(item: JournalItem) -> tuple[bytes, bytes, int]:
+    return (item.record_hash, item.commitment, item.data_class)
+
+
+def _send_and_wait(
+    svc: RecordService, sub: Submission, fn: Any, progress: Progress | None
+) -> TxReceipt | None:
+    """Send (the journal already holds the intent), record the hash, wait. A revert saying the work is already
+    on chain (a previous, unrecorded attempt) is not an error: the chain state decides in `_finish`."""
+    fault_point("before-send")
+    if progress is not None:
+        progress("send", 0, 1)
+    try:
+        tx_hash = svc.send(fn)
+    except ContractRevert as exc:
+        if exc.name in ("RecordBatchAlreadyAnchored", "RecordAlreadyAnchored"):
+            return None
+        raise
+    fault_point("after-send")
+    svc.journal.mark_sent(sub.id, tx_hash)
+    fault_point("after-mark-sent")
+    try:
+        receipt = tx.wait(svc.w3, tx_hash, timeout=svc.receipt_timeout, fn=fn, sender=svc.signer)
+    except ContractRevert as exc:
+        if exc.name in ("RecordBatchAlreadyAnchored", "RecordAlreadyAnchored"):
+            return None
+        raise
+    fault_point("after-receipt")
+    if progress is not None:
+        progress("send", 1, 1)
+    return receipt
+
+
+def _known_receipt(svc: RecordService, tx_hash: bytes) -> TxReceipt | None:
+    """The receipt of a transaction we sent before, waiting if the node still has it pending; None if the node
+    does not know it (dropped, or the node restarted from older state)."""
+    try:
+        return svc.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+    except TransactionNotFound:
+        pass
+    try:
+        svc.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+    except TransactionNotFound:
+        return None
+    try:
+        return tx.wait(svc.w3, tx_hash, timeout=svc.receipt_timeout)
+    except (ChainError, ContractRevert):
+        return None
+
+
+def _finish(svc: RecordService, sub: Submission, receipt: TxReceipt | None) -> Submission:
+    """Marks a submission from the chain state (the truth), using the receipt only for tx hash and block."""
+    tx_hash = bytes(receipt["transactionHash"]) if receipt is not None else None
+    block = int(receipt["blockNumber"]) if receipt is not None else None
+    if sub.kind == "batch":
+        assert sub.root is not None
+        batch = _get_batch(svc.registry, sub.root)
+        if batch["hospital"] == ZERO_ADDRESS:
+            raise ChainError(f"batch {Web3.to_hex(sub.root)} is not on chain after its transaction")
+        if batch["hospital"] != sub.hospital:
+            svc.journal.mark_conflict(sub.id, f"root anchored first by {batch['hospital']}")
+            return svc.journal.get(sub.id)
+        if tx_hash is None:
+            tx_hash, block = _find_log(svc, svc.registry.events.BatchAnchored, {"root": sub.root})
+        svc.journal.mark_done(sub.id, tx_hash=tx_hash, block_number=block, anchored_at=batch["anchoredAt"])
+        return svc.journal.get(sub.id)
+    anchored: list[int] = []
+    conflicts: list[int] = []
+    times: list[int] = []
+    for it in svc.journal.items(sub.id):
+        record = _get_record(svc.registry, it.leaf)
+        if record["hospital"] == ZERO_ADDRESS:
+            raise ChainError(f"record {Web3.to_hex(it.leaf)} is not on chain after its transaction")
+        (anchored if record["hospital"] == sub.hospital else conflicts).append(it.value_index)
+        times.append(record["anchoredAt"])
+    note = f"{len(conflicts)} record(s) anchored first by another hospital" if conflicts else ""
+    svc.journal.mark_done(
+        sub.id,
+        tx_hash=tx_hash,
+        block_number=block,
+        anchored_at=max(times) if times else None,
+        anchored=anchored,
+        conflicts=conflicts,
+        note=note,
+    )
+    return svc.journal.get(sub.id)
+
+
+# ---- chain reads ----
+
+
+def _get_record(registry: Contract, leaf: bytes) -> dict[str, Any]:
+    hospital, anchored_at, data_class, origin = tx.call(registry.functions.getRecord(leaf))
+    return {
+        "hospital": to_checksum_address(hospital),
+        "anchoredAt": int(anchored_at),
+        "dataClass": int(data_class),
+        "origin": ORIGINS.get(int(origin), str(origin)),
+    }
+
+
+def _get_batch(registry: Contract, root: bytes) -> dict[str, Any]:
+    hospital, anchored_at, leaf_count = tx.call(registry.functions.getBatch(root))
+    return {
+        "hospital": to_checksum_address(hospital),
+        "anchoredAt": int(anchored_at),
+        "leafCount": int(leaf_count),
+    }
+
+
+def _find_log(svc: RecordService, event: Any, args: dict[str, Any]) -> tuple[bytes | None, int | None]:
+    """The (tx hash, block) of the first matching event, or (None, None)."""
+    logs = event().get_logs(argument_filters=args, from_block=svc.from_block)
+    if not logs:
+        return None, None
+    first = logs[0]
+    return bytes(first["transactionHash"]), int(first["blockNumber"])
+
+
+# ---- finding and verifying records ----
+
+
+def resolve(
+    journal: Journal, record: str, *, patient: str | None = None, data_class: int | str | None = None
+) -> list[JournalItem]:
+    """Journaled records matching a file path, a record hash or a leaf (narrowed by patient / class)."""
+    path = Path(record)
+    if path.exists():
+        value = hash_file(path).record_hash
+        found = journal.find(record_hash=value)
+    else:
+        value = parse_hash(record, "record (file, record hash or leaf)")
+        found = journal.find(leaf=value) or journal.find(record_hash=value)
+    if patient is not None:
+        who = _address(patient, "patient")
+        found = [f for f in found if f.patient == who]
+    if data_class is not None:
+        klass = parse_data_class(data_class)
+        found = [f for f in found if f.data_class == klass]
+    live = [f for f in found if f.state != "conflict"] or found
+    unique: dict[bytes, JournalItem] = {}
+    for f in live:
+        unique.setdefault(f.leaf, f)
+    return list(unique.values())
+
+
+def _one(journal: Journal, record: str, patient: str | None, data_class: int | str | None) -> JournalItem:
+    found = resolve(journal, record, patient=patient, data_class=data_class)
+    if not found:
+        raise InputError(
+            f"{record}: not in this hospital's journal (anchor it first, or give --patient/--class)"
+        )
+    if len(found) > 1:
+        raise InputError(
+            f"{record}: {len(found)} journaled records match; narrow with --patient and/or --class"
+        )
+    return found[0]
+
+
+def record_status(svc: RecordService, item: JournalItem) -> dict[str, Any]:
+    """On-chain status of a journaled record: anchored? when, by whom, single or batch, proof valid on chain,
+    superseded?"""
+    sub = item.submission
+    record = _get_record(svc.registry, item.leaf)
+    out: dict[str, Any] = {
+        "recordHash": item.record_hash,
+        "leaf": item.leaf,
+        "dataClass": DATA_CLASS_NAMES.get(item.data_class, str(item.data_class)),
+        "journal": f"{sub.kind} #{sub.id} ({sub.status})",
+        "anchored": record["hospital"] != ZERO_ADDRESS,
+        "hospital": record["hospital"] if record["hospital"] != ZERO_ADDRESS else None,
+        "anchoredAt": record["anchoredAt"] or None,
+        "origin": record["origin"],
+        "batchRoot": None,
+        "proofValid": None,
+        "supersededBy": _superseded(svc.registry, item.leaf),
+    }
+    if sub.kind == "batch" and sub.root is not None:
+        batch = _get_batch(svc.registry, sub.root)
+        proof = svc.journal.proof(sub.id, item.value_index)
+        valid = bool(tx.call(svc.registry.functions.verifyBatchRecord(sub.root, *_args(item), proof)))
+        out.update(batchRoot=sub.root, proofValid=valid)
+        if not out["anchored"] and batch["hospital"] != ZERO_ADDRESS and valid:
+            out.update(
+                anchored=True, hospital=batch["hospital"], anchoredAt=batch["anchoredAt"], origin="batch"
+            )
+    return out
+
+
+def _superseded(registry: Contract, leaf: bytes) -> bytes | None:
+    nxt = bytes(tx.call(registry.functions.supersededBy(leaf)))
+    return None if nxt == ZERO32 else nxt
+
+
+def lineage(svc: RecordService, leaf: bytes) -> list[dict[str, Any]]:
+    """The amendment chain through ``leaf``: earlier versions (from RecordAmended events), then later ones
+    (``supersededBy``), oldest first."""
+    earlier: list[bytes] = []
+    current = leaf
+    seen = {leaf}
+    while True:
+        logs = svc.registry.events.RecordAmended().get_logs(
+            argument_filters={"leaf": current}, from_block=svc.from_block
+        )
+        if not logs:
+            break
+        current = bytes(logs[0]["args"]["previousLeaf"])
+        if current in seen:
+            break
+        seen.add(current)
+        earlier.append(current)
+    chain = list(reversed(earlier)) + [leaf]
+    nxt = _superseded(svc.registry, leaf)
+    while nxt is not None and nxt not in seen:
+        seen.add(nxt)
+        chain.append(nxt)
+        nxt = _superseded(svc.registry, nxt)
+    out = []
+    for version, node in enumerate(chain, start=1):
+        record = _get_record(svc.registry, node)
+        out.append(
+            {
+                "version": version,
+                "leaf": node,
+                "hospital": record["hospital"],
+                "anchoredAt": record["anchoredAt"],
+                "dataClass": DATA_CLASS_NAMES.get(record["dataClass"], str(record["dataClass"])),
+                "supersededBy": _superseded(svc.registry, node),
+                "this": node == leaf,
+            }
+        )
+    return out
+
+
+# ---- evidence packages ----
+
+
+def build_evidence(svc: RecordService, item: JournalItem, *, reveal: bool = False) -> dict[str, Any]:
+    """A self-contained evidence package for one record; ``reveal`` adds the commitment opening (patient and
+    salt), which links the record to the patient for whoever reads the file."""
+    sub = item.submission
+    record = _get_record(svc.registry, item.leaf)
+    anchor: dict[str, Any]
+    if sub.kind == "batch" and sub.root is not None:
+        batch = _get_batch(svc.registry, sub.root)
+        if batch["hospital"] == ZERO_ADDRESS:
+            raise InputError(
+                f"batch {Web3.to_hex(sub.root)} is not anchored on this chain yet (journal: {sub.status})"
+            )
+        tx_hash, block = _find_log(svc, svc.registry.events.BatchAnchored, {"root": sub.root})
+        anchor = {
+            "origin": "batch",
+            "hospital": batch["hospital"],
+            "anchoredAt": batch["anchoredAt"],
+            "batch": {
+                "root": _hex(sub.root),
+                "leafCount": batch["leafCount"],
+                "treeIndex": svc.journal.tree_index(sub.id, item.value_index),
+                "proof": [_hex(p) for p in svc.journal.proof(sub.id, item.value_index)],
+                "uri": sub.uri,
+            },
+            "materialised": record["origin"] == "batch",
+        }
+    else:
+        if record["hospital"] == ZERO_ADDRESS:
+            raise InputError(
+                f"record {_hex(item.leaf)} is not anchored on this chain (journal: {sub.status})"
+            )
+        tx_hash, block = _find_log(svc, svc.registry.events.RecordAnchored, {"leaf": item.leaf})
+        anchor = {
+            "origin": record["origin"],
+            "hospital": record["hospital"],
+            "anchoredAt": record["anchoredAt"],
+        }
+    block_time = int(svc.w3.eth.get_block(block)["timestamp"]) if block is not None else None
+    anchor.update(txHash=_hex(tx_hash) if tx_hash else None, blockNumber=block, blockTimestamp=block_time)
+    opening = None
+    if reveal:
+        if item.patient is None:
+            raise InputError(
+                "the journal has no patient for this record: cannot reveal the commitment opening"
+            )
+        opening = {"patient": item.patient, "salt": _hex(svc.journal.export_salt(sub.hospital, item.patient))}
+    return {
+        "format": EVIDENCE_FORMAT,
+        "chainId": svc.w3.eth.chain_id,
+        "contract": svc.registry.address,
+        "record": {
+            "recordHash": _hex(item.record_hash),
+            "hashMethod": item.method,
+            "file": Path(item.source).name if item.source else None,
+            "dataClass": item.data_class,
+            "dataClassName": DATA_CLASS_NAMES.get(item.data_class),
+        },
+        "patientCommitment": _hex(item.commitment),
+        "commitmentOpening": opening,
+        "leaf": _hex(item.leaf),
+        "anchor": anchor,
+        "supersededBy": _hex(s) if (s := _superseded(svc.registry, item.leaf)) else None,
+        "createdAt": int(time.time()),
+    }
+
+
+def verify_evidence(w3: Web3, evidence: dict[str, Any], *, file: Path | None = None) -> dict[str, Any]:
+    """Checks an evidence package against the chain it names; returns every check and an overall verdict."""
+    from medchain.abi import load_abi
+
+    checks: list[dict[str, Any]] = []
+
+    def check(name: str, ok: bool, detail: str = "") -> bool:
+        checks.append({"check": name, "ok": bool(ok), "detail": detail})
+        return bool(ok)
+
+    try:
+        if evidence.get("format") != EVIDENCE_FORMAT:
+            raise InputError(f"not a MedChain evidence package (format {evidence.get('format')!r})")
+        rec, anchor = evidence["record"], evidence["anchor"]
+        record_hash = parse_hash(rec["recordHash"])
+        commitment = parse_hash(evidence["patientCommitment"], "patient commitment")
+        data_class = int(rec["dataClass"])
+        leaf = parse_hash(evidence["leaf"], "leaf")
+        address = _address(evidence["contract"], "contract")
+        chain_id = int(evidence["chainId"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"malformed evidence package: {type(exc).__name__} {exc}") from None
+    check("chain id", w3.eth.chain_id == chain_id, f"node {w3.eth.chain_id}, evidence {chain_id}")
+    if not w3.eth.get_code(address):
+        check("contract", False, f"no code at {address}")
+        return {"ok": False, "checks": checks}
+    registry = w3.eth.contract(address=address, abi=load_abi("RecordRegistry"))
+    check("leaf", record_leaf(record_hash, commitment, data_class) == leaf, "leaf = H(H(abi.encode(values)))")
+    opening = evidence.get("commitmentOpening")
+    if opening:
+        ok = patient_commitment(opening["patient"], parse_hash(opening["salt"], "salt")) == commitment
+        check("commitment opening", ok, f"patient {opening['patient']}")
+    if file is not None:
+        mode = "fhir" if rec.get("hashMethod") == METHOD_FHIR else "raw"
+        check("file hash", hash_file(file, mode=mode).record_hash == record_hash, str(file))
+    if anchor.get("batch"):
+        batch = anchor["batch"]
+        root = parse_hash(batch["root"], "root")
+        proof = [parse_hash(p, "proof node") for p in batch["proof"]]
+        check("proof (local)", process_proof(leaf, proof) == root, f"{len(proof)} nodes")
+        on_chain = bool(
+            tx.call(registry.functions.verifyBatchRecord(root, record_hash, commitment, data_class, proof))
+        )
+        check("proof (on chain)", on_chain, "RecordRegistry.verifyBatchRecord")
+        stored = _get_batch(registry, root)
+        log_args: dict[str, Any] = {"root": root}
+        event = registry.events.BatchAnchored
+    else:
+        stored = _get_record(registry, leaf)
+        log_args = {"leaf": leaf}
+        event = registry.events.RecordAnchored
+    check("hospital", stored["hospital"] == anchor.get("hospital"), f"on chain {stored['hospital']}")
+    check("anchoredAt", stored["anchoredAt"] == anchor.get("anchoredAt"), f"on chain {stored['anchoredAt']}")
+    _check_tx(w3, registry, event, log_args, anchor, check)
+    nxt = _superseded(registry, leaf)
+    return {
+        "ok": all(c["ok"] for c in checks),
+        "checks": checks,
+        "supersededBy": _hex(nxt) if nxt else None,
+    }
+
+
+def _check_tx(
+    w3: Web3,
+    registry: Contract,
+    event: Any,
+    args: dict[str, Any],
+    anchor: dict[str, Any],
+    check: Callable[..., bool],
+) -> None:
+    if not anchor.get("txHash"):
+        check("transaction", False, "no transaction hash in the package")
+        return
+    try:
+        receipt = w3.eth.get_transaction_receipt(anchor["txHash"])
+    except TransactionNotFound:
+        check("transaction", False, f"{anchor['txHash']} unknown to this node")
+        return
+    logs = event().process_receipt(receipt, errors=_DISCARD)
+    matched = [lg for lg in logs if lg["address"] == registry.address and all(
+        bytes(lg["args"][k]) == v for k, v in args.items())]  # fmt: skip
+    check(
+        "transaction",
+        receipt["status"] == 1 and bool(matched),
+        f"{anchor['txHash']} emits the anchoring event",
+    )
+    check(
+        "block", int(receipt["blockNumber"]) == anchor.get("blockNumber"), f"block {receipt['blockNumber']}"
+    )
+    block_time = int(w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+    check("timestamp", block_time == anchor.get("blockTimestamp"), f"block time {block_time}")
+
+
+try:  # web3 7: silence logs of other events when processing a receipt for one event
+    from web3.logs import DISCARD as _DISCARD
+except ImportError:  # pragma: no cover
+    _DISCARD = None  # type: ignore[assignment]
+
+
+# ---- access log ----
+
+
+def log_access(
+    svc: RecordService,
+    item: JournalItem,
+    purpose: int | str,
+    *,
+    patient: str | None = None,
+    salt: bytes | None = None,
+) -> dict[str, Any]:
+    """Logs a consent-checked access to a journaled record (the caller's hospital is the accessor)."""
+    code = parse_purpose(purpose)
+    who = _address(patient or item.patient or "", "patient")
+    salt = salt if salt is not None else svc.journal.salt(item.submission.hospital, who, create=False)
+    fn = svc.registry.functions.logAccess(item.record_hash, who, salt, item.data_class, code)
+    receipt = tx.wait(svc.w3, svc.send(fn), timeout=svc.receipt_timeout, fn=fn, sender=svc.signer)
+    event = svc.registry.events.RecordAccessed().process_receipt(receipt, errors=_DISCARD)[0]["args"]
+    return {
+        "leaf": bytes(event["leaf"]),
+        "patient": event["patient"],
+        "accessor": event["accessor"],
+        "purpose": PURPOSE_NAMES.get(int(event["purpose"]), str(event["purpose"])),
+        "by": event["by"],
+        "txHash": Web3.to_hex(receipt["transactionHash"]),
+        "blockNumber": int(receipt["blockNumber"]),
+    }
+
+
+def access_events(
+    svc: RecordService, *, patient: str | None = None, accessor: str | None = None, leaf: bytes | None = None
+) -> list[dict[str, Any]]:
+    """The accounting of disclosures: RecordAccessed events, filtered by patient, accessor and/or record."""
+    filters: dict[str, Any] = {}
+    if patient:
+        filters["patient"] = _address(patient, "patient")
+    if accessor:
+        filters["accessor"] = _address(accessor, "accessor")
+    if leaf is not None:
+        filters["leaf"] = leaf
+    logs = svc.registry.events.RecordAccessed().get_logs(argument_filters=filters, from_block=svc.from_block)
+    out = []
+    for lg in logs:
+        args = lg["args"]
+        block = svc.w3.eth.get_block(lg["blockNumber"])
+        out.append(
+            {
+                "blockNumber": int(lg["blockNumber"]),
+                "time": int(block["timestamp"]),
+                "leaf": bytes(args["leaf"]),
+                "patient": args["patient"],
+                "accessor": args["accessor"],
+                "purpose": PURPOSE_NAMES.get(int(args["purpose"]), str(args["purpose"])),
+                "by": args["by"],
+                "txHash": Web3.to_hex(lg["transactionHash"]),
+            }
+        )
+    return out
+
+
+# ---- helpers ----
+
+
+def _hex(value: bytes | None) -> str | None:
+    return None if value is None else "0x" + bytes(value).hex()
+
+
+def _submission_dict(sub: Submission) -> dict[str, Any]:
+    return {
+        "id": sub.id,
+        "kind": sub.kind,
+        "status": sub.status,
+        "records": sub.leaf_count,
+        "root": _hex(sub.root),
+        "txHash": _hex(sub.tx_hash),
+        "blockNumber": sub.block_number,
+        "anchoredAt": sub.anchored_at,
+        "attempts": sub.attempts,
+        "note": sub.note,
+    }
+
+
+def submission_dict(sub: Submission) -> dict[str, Any]:
+    """A submission as plain JSON-able data."""
+    return _submission_dict(sub)
+
+
+def one(
+    journal: Journal, record: str, patient: str | None = None, data_class: int | str | None = None
+) -> JournalItem:
+    """Exactly one journaled record matching ``record`` (file, record hash or leaf), else InputError."""
+    return _one(journal, record, patient, data_class)
+
+
+def failures(reports: Iterable[Submission]) -> list[Submission]:
+    return [s for s in reports if s.status == "conflict"]
+
+
+__all__ += ["AnchorReport", "checked_address", "failures", "item_for", "one", "resume", "submission_dict"]

@@ -1,0 +1,189 @@
+"""medchain.serials: DESIGN §6.7 batch ids and serial trees, checked against @openzeppelin/merkle-tree."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from medchain.artifacts import project_root
+from medchain.errors import InputError
+from medchain.serials import (
+    SERIAL_LEAF_ENCODING,
+    SerialTree,
+    batch_id,
+    gtin14,
+    gtin_number,
+    serial_leaf,
+    verify_serial,
+)
+
+GTIN = "09506000134352"
+SERIALS = [f"SN{i:05d}" for i in range(37)]  # not a power of two: leaves at two depths
+
+needs_node = pytest.mark.skipif(
+    shutil.which("node") is None or not (project_root() / "node_modules/@openzeppelin/merkle-tree").is_dir(),
+    reason="node and @openzeppelin/merkle-tree are needed",
+)
+
+
+def node(script: str, stdin: str = "") -> str:
+    """Run a node script in the project (so its node_modules resolve) and return stdout."""
+    done = subprocess.run(
+        ["node", "-e", script],
+        cwd=project_root(),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+# ---- identifiers ----
+
+
+def test_gtin_number_accepts_gtin14_and_shorter_gtins():
+    assert gtin_number(GTIN) == 9506000134352
+    assert gtin_number("4006381333931") == 4006381333931  # GTIN-13, zero-padded to GTIN-14
+    assert gtin14(9506000134352) == GTIN
+
+
+@pytest.mark.parametrize("bad", ["09506000134353", "0950600013435A", "123456789012345", "", "12345", 0])
+def test_gtin_number_rejects_bad_gtins(bad):
+    with pytest.raises(InputError):
+        gtin_number(bad)
+
+
+@needs_node
+def test_batch_id_is_keccak_of_abi_encoded_uint64_and_string():
+    expected = node(
+        "const {encode}=require('@metamask/abi-utils');"
+        "const {keccak256}=require('ethereum-cryptography/keccak');"
+        "console.log(Buffer.from(keccak256(encode(['uint64','string'],[9506000134352n,'LOT/42 é'])))"
+        ".toString('hex'))"
+    )
+    assert batch_id(GTIN, "LOT/42 é").hex() == expected
+
+
+# ---- trees ----
+
+
+def test_tree_proves_every_serial_and_nothing_else():
+    tree = SerialTree.build(GTIN, "L1", SERIALS)
+    for serial in SERIALS:
+        assert verify_serial(tree.root, tree.batch_id, serial, tree.proof(serial))
+    assert not verify_serial(tree.root, tree.batch_id, "SN99999", tree.proof("SN00001"))
+    other = batch_id(GTIN, "L2")
+    assert not verify_serial(tree.root, other, "SN00001", tree.proof("SN00001"))
+
+
+def test_proofs_lists_every_serial_in_input_order():
+    tree = SerialTree.build(GTIN, "L1", SERIALS)
+    assert [s for s, _ in tree.proofs()] == SERIALS
+    assert all(p == tree.proof(s) for s, p in tree.proofs())
+
+
+def test_leaf_is_double_keccak_of_batch_id_and_serial():
+    tree = SerialTree.build(GTIN, "L1", SERIALS)
+    index = SERIALS.index("SN00005")
+    assert tree.tree.leaf(index) == serial_leaf(tree.batch_id, "SN00005")
+
+
+@needs_node
+def test_root_and_proofs_equal_openzeppelin_merkle_tree():
+    tree = SerialTree.build(GTIN, "L1", SERIALS)
+    values = [["0x" + tree.batch_id.hex(), s] for s in SERIALS]
+    out = json.loads(
+        node(
+            "const {StandardMerkleTree}=require('@openzeppelin/merkle-tree');"
+            "const v=JSON.parse(require('fs').readFileSync(0,'utf8'));"
+            "const t=StandardMerkleTree.of(v,['bytes32','string']);"
+            "console.log(JSON.stringify({root:t.root,proofs:v.map((x,i)=>t.getProof(i))}))",
+            json.dumps(values),
+        )
+    )
+    assert out["root"] == "0x" + tree.root.hex()
+    assert out["proofs"] == [["0x" + p.hex() for p in tree.proof(s)] for s in SERIALS]
+
+
+@needs_node
+def test_dump_loads_in_openzeppelin_and_back(tmp_path: Path):
+    tree = SerialTree.build(GTIN, "L1", SERIALS)
+    path = tmp_path / "tree.json"
+    path.write_text(json.dumps(tree.dump()))
+    js = json.loads(
+        node(
+            "const {StandardMerkleTree}=require('@openzeppelin/merkle-tree');"
+            f"const d=JSON.parse(require('fs').readFileSync({json.dumps(str(path))},'utf8'));"
+            "const t=StandardMerkleTree.load(d);"
+            "t.validate();console.log(JSON.stringify({root:t.root,dump:t.dump()}))"
+        )
+    )
+    assert js["root"] == "0x" + tree.root.hex()
+    loaded = SerialTree.load(js["dump"])
+    assert (loaded.root, loaded.batch_id, loaded.serials) == (tree.root, tree.batch_id, tuple(SERIALS))
+
+
+def test_load_rejects_other_encodings_and_mixed_batches():
+    tree = SerialTree.build(GTIN, "L1", SERIALS)
+    dump = tree.dump()
+    from medchain.merkle import StandardMerkleTree
+
+    numbered = StandardMerkleTree.of([(1, "S1"), (2, "S2")], ["uint256", "string"])
+    with pytest.raises(InputError, match="leaf encoding"):
+        SerialTree.load(numbered.dump())
+    tampered = json.loads(json.dumps(dump))
+    tampered["values"][0]["value"][1] = "FORGED"
+    with pytest.raises(InputError, match="not a valid serial tree"):
+        SerialTree.load(tampered)
+
+    mixed = StandardMerkleTree.of(
+        [(batch_id(GTIN, "A"), "S1"), (batch_id(GTIN, "B"), "S2")], SERIAL_LEAF_ENCODING
+    )
+    with pytest.raises(InputError, match="one batch"):
+        SerialTree.load(mixed.dump())
+
+
+# ---- validation ----
+
+
+@pytest.mark.parametrize(
+    ("serials", "message"),
+    [
+        ([], "at least one serial"),
+        (["SN1", "SN1"], "appears twice"),
+        (["S" * 21], "too long"),
+        (["bad serial"], "character set"),
+        ([""], "empty"),
+    ],
+)
+def test_build_rejects_bad_serial_lists(serials, message):
+    with pytest.raises(InputError, match=message):
+        SerialTree.build(GTIN, "L1", serials)
+
+
+@pytest.mark.parametrize("lot", ["", "L" * 21, "LOT 1"])
+def test_build_rejects_bad_lots(lot):
+    with pytest.raises(InputError):
+        SerialTree.build(GTIN, lot, ["SN1"])
+
+
+def test_proof_of_unknown_serial_is_an_input_error():
+    with pytest.raises(InputError, match="not in this batch"):
+        SerialTree.build(GTIN, "L1", SERIALS).proof("NOPE")
+
+
+def test_ten_thousand_serials_build_in_well_under_a_second():
+    serials = [f"S{i:011d}" for i in range(10_000)]
+    started = time.perf_counter()
+    tree = SerialTree.build(GTIN, "BIG", serials)
+    elapsed = time.perf_counter() - started
+    assert len(tree) == 10_000
+    assert len(tree.proof("S00000004242")) in (13, 14)
+    assert elapsed < 2.0, f"10k serial tree took {elapsed:.2f} s"

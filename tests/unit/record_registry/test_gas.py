@@ -1,0 +1,41 @@
+"""Gas targets of issue #4 as regression guards (deterministic; the full table is `make bench`)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from record_helpers import hexproof, random_recs
+
+from medchain.merkle import process_proof
+
+SINGLE_ANCHOR_MAX = 53_000
+BATCH_ANCHOR_MAX = 55_000
+VERIFY_DEPTH_20_MAX = 6_000
+
+
+def test_single_anchor_fits_one_fresh_slot(records: Any, hospital: Any, patient: Any) -> None:
+    for rec in random_recs(3, patient):
+        assert records.anchor(*rec.args, {"from": hospital}).gas_used <= SINGLE_ANCHOR_MAX
+
+
+def test_batch_anchor_is_constant_and_within_target(records: Any, hospital: Any) -> None:
+    used = set()
+    for count in (1, 1000, 1 << 20):
+        for uri in ("", "https://fhir.hospital-a.example/mc/b/000001"):
+            used.add(records.anchorBatch(os.urandom(32), count, uri, {"from": hospital}).gas_used)
+    assert max(used) <= BATCH_ANCHOR_MAX
+
+
+def test_in_contract_proof_at_depth_20(
+    MerkleProbe: Any, records: Any, hospital: Any, patient: Any, council: Any
+) -> None:
+    probe = MerkleProbe.deploy({"from": council})
+    rec = random_recs(1, patient)[0]
+    proof = [os.urandom(32) for _ in range(20)]
+    root = process_proof(rec.leaf, proof)
+    tx = probe.probeLibrary(root, *rec.args, hexproof(proof), {"from": council})
+    assert tx.events["Probed"]["ok"] and tx.events["Probed"]["gasUsed"] <= VERIFY_DEPTH_20_MAX
+    records.anchorBatch(root, 1 << 20, "", {"from": hospital})
+    tx = probe.probeRegistry(records, root, *rec.args, hexproof(proof), {"from": council})
+    assert tx.events["Probed"]["ok"]
