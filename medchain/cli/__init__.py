@@ -10,8 +10,12 @@ import typer
 from typer.core import TyperGroup
 
 from medchain.cli import council as council_cmd
+from medchain.cli import claims as claims_cmd
 from medchain.cli import deploy as deploy_cmd
+from medchain.cli import drugs as drugs_cmd
+from medchain.cli import labels as labels_cmd
 from medchain.cli import node as node_cmd
+from medchain.cli import records as records_cmd
 from medchain.cli import web as web_cmd
 from medchain.cli.options import CliState, err_console
 from medchain.errors import MedchainError
@@ -80,6 +84,10 @@ def root(
 
 app.add_typer(deploy_cmd.app, name="deploy")
 app.add_typer(council_cmd.app, name="council")
+app.add_typer(records_cmd.app, name="records")
+app.add_typer(claims_cmd.app, name="claims")
+drugs_cmd.app.add_typer(labels_cmd.app)  # `drugs qr` and `drugs labels` beside the chain commands
+app.add_typer(drugs_cmd.app, name="drugs")
 app.add_typer(node_cmd.app, name="node")
 app.add_typer(web_cmd.app, name="web")
 
