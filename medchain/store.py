@@ -28,7 +28,8 @@ def open_store(path: str | Path) -> sqlite3.Connection:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+        # check_same_thread=False: the web page and progress threads share a connection (sqlite serialises)
+        conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(f"cannot open the local store {path}: {exc}") from None
     conn.row_factory = sqlite3.Row

@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from medchain.cli import council as council_cmd
 from medchain.cli import claims as claims_cmd
+from medchain.cli import demo as demo_cmd
 from medchain.cli import deploy as deploy_cmd
 from medchain.cli import drugs as drugs_cmd
 from medchain.cli import labels as labels_cmd
@@ -90,6 +91,7 @@ drugs_cmd.app.add_typer(labels_cmd.app)  # `drugs qr` and `drugs labels` beside 
 app.add_typer(drugs_cmd.app, name="drugs")
 app.add_typer(node_cmd.app, name="node")
 app.add_typer(web_cmd.app, name="web")
+app.add_typer(demo_cmd.app, name="demo")
 
 
 def main() -> None:
