@@ -55,7 +55,7 @@ compile: bootstrap
 	brownie compile
 
 abi: compile
-	brownie run scripts/export_abis.py
+	$(PY) scripts/export_abis.py
 
 test: compile
 	$(PY) -m pytest tests -q

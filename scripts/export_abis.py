@@ -11,3 +11,7 @@ def main() -> None:
         path = ABI_DIR / f"{name}.json"
         path.write_text(json.dumps(load_artifact(name).abi, indent=1, sort_keys=True) + "\n")
         print(f"wrote {path}")
+
+
+if __name__ == "__main__":  # also runs without brownie: python scripts/export_abis.py
+    main()
