@@ -149,7 +149,7 @@ contract Consortium is IConsortium {
 
     /// @inheritdoc IConsortium
     function authorizedMember(address account, bytes32 role) public view returns (address) {
-        Account memory acc = _accounts[account];
+        Account storage acc = _accounts[account]; // one packed slot, read in place
         if (acc.member != account) {
             if (acc.member == address(0)) return address(0);
             acc = _accounts[acc.member];
@@ -160,7 +160,7 @@ contract Consortium is IConsortium {
 
     /// @inheritdoc IConsortium
     function isActiveMember(address member) external view returns (bool) {
-        Account memory acc = _accounts[member];
+        Account storage acc = _accounts[member]; // one packed slot, read in place
         return acc.member == member && acc.status == MemberStatus.Active;
     }
 

@@ -10,7 +10,9 @@ import typer
 from typer.core import TyperGroup
 
 from medchain.cli import council as council_cmd
+from medchain.cli import audit as audit_cmd
 from medchain.cli import claims as claims_cmd
+from medchain.cli import consent as consent_cmd
 from medchain.cli import demo as demo_cmd
 from medchain.cli import deploy as deploy_cmd
 from medchain.cli import drugs as drugs_cmd
@@ -85,10 +87,12 @@ def root(
 
 app.add_typer(deploy_cmd.app, name="deploy")
 app.add_typer(council_cmd.app, name="council")
+app.add_typer(consent_cmd.app, name="consent")
 app.add_typer(records_cmd.app, name="records")
 app.add_typer(claims_cmd.app, name="claims")
 drugs_cmd.app.add_typer(labels_cmd.app)  # `drugs qr` and `drugs labels` beside the chain commands
 app.add_typer(drugs_cmd.app, name="drugs")
+app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(node_cmd.app, name="node")
 app.add_typer(web_cmd.app, name="web")
 app.add_typer(demo_cmd.app, name="demo")

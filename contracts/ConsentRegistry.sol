@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {IConsentRegistry} from "../interfaces/IConsentRegistry.sol";
+import {IConsortium} from "../interfaces/IConsortium.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/// @title ConsentRegistry
+/// @notice Patients' consent per (patient, grantee, purpose), granted directly, by a guardian or by EIP-712
+/// signature relayed by anyone; break-glass emergency access with council/auditor review. No health data.
+/// @dev Gas shape: a consent is one slot (see IConsentRegistry.Consent), so `isPermitted` costs one cold read
+/// here plus the consortium's one-read `isActiveMember`. Signatures are checked ECDSA-first (no EXTCODESIZE on
+/// an EOA patient), then by ERC-1271 through OpenZeppelin's SignatureChecker.
+contract ConsentRegistry is IConsentRegistry, EIP712, Nonces {
+    /// @dev A patient's guardian; one slot (20 + 8 bytes).
+    struct Guardianship {
+        address guardian;
+        uint64 until; // last second (inclusive)
+    }
+
+    /// @dev The open break-glass access of a hospital to a patient; one slot (8 + 8 bytes).
+    struct Access {
+        uint64 openingId;
+        uint64 expiresAt; // first second without access
+    }
+
+    // keccak256("ConsentGrant(address patient,address grantee,uint8 purpose,uint64 dataClasses,uint64 validFrom,uint64 validUntil,uint256 nonce,uint256 deadline)")
+    /// @inheritdoc IConsentRegistry
+    bytes32 public constant CONSENT_GRANT_TYPEHASH = keccak256(
+        "ConsentGrant(address patient,address grantee,uint8 purpose,uint64 dataClasses,uint64 validFrom,uint64 validUntil,uint256 nonce,uint256 deadline)"
+    );
+    // keccak256("ConsentRevoke(address patient,address grantee,uint8 purpose,uint256 nonce,uint256 deadline)")
+    /// @inheritdoc IConsentRegistry
+    bytes32 public constant CONSENT_REVOKE_TYPEHASH =
+        keccak256("ConsentRevoke(address patient,address grantee,uint8 purpose,uint256 nonce,uint256 deadline)");
+
+    /// @inheritdoc IConsentRegistry
+    uint64 public constant EMERGENCY_DURATION = 24 hours;
+    /// @inheritdoc IConsentRegistry
+    uint64 public constant REVIEW_PERIOD = 7 days;
+
+    uint8 private constant _EMERGENCY = 4; // DESIGN §6.2 purpose EMERGENCY
+    uint8 private constant _MAX_PURPOSE = 5; // PUBLIC_HEALTH
+    uint64 private constant _ALL_CLASSES = (1 << 11) - 1; // data classes 0..10
+
+    // packed consent word (see _consents)
+    uint256 private constant _GRANTED_AT_SHIFT = 16;
+    uint256 private constant _REVOKED_AT_SHIFT = 64;
+    uint256 private constant _VALID_FROM_SHIFT = 112;
+    uint256 private constant _VALID_UNTIL_SHIFT = 176;
+    uint256 private constant _MASK16 = type(uint16).max;
+    uint256 private constant _MASK48 = type(uint48).max;
+    uint256 private constant _MASK64 = type(uint64).max;
+
+    IConsortium private immutable _consortium;
+
+    /// @dev A consent as one packed word (IConsentRegistry.Consent's layout, low bits first): dataClasses
+    /// [0, 16), grantedAt [16, 64), revokedAt [64, 112), validFrom [112, 176), validUntil [176, 240).
+    /// Kept as a raw word so a grant is a single SSTORE (Solidity writes a struct field by field) and
+    /// `isPermitted` decodes it with a few shifts. Zero = never granted (grantedAt is never 0).
+    mapping(address patient => mapping(address grantee => mapping(uint8 purpose => uint256))) private _consents;
+    mapping(address patient => Guardianship) private _guardians;
+    mapping(address patient => mapping(address hospital => Access)) private _access;
+    mapping(uint256 openingId => Opening) private _openings;
+    mapping(address hospital => uint256) private _unjustified;
+
+    // one slot: 8 + 8 bytes
+    uint64 private _openingCount;
+    uint64 private _pendingReviews;
+
+    constructor(IConsortium consortium_) EIP712("MedChain ConsentRegistry", "1") {
+        if (address(consortium_) == address(0)) revert ConsentZeroAddress();
+        _consortium = consortium_;
+    }
+
+    // ---- consent: patient ----
+
+    /// @inheritdoc IConsentRegistry
+    function grant(address grantee, uint8 purpose, uint64 dataClasses, uint64 validFrom, uint64 validUntil)
+        external
+    {
+        _grant(msg.sender, grantee, purpose, dataClasses, validFrom, validUntil, msg.sender);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function revoke(address grantee, uint8 purpose) external {
+        _revoke(msg.sender, grantee, purpose, msg.sender);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function invalidateNonce(address patient) external returns (uint256) {
+        if (msg.sender != patient) _checkGuardian(patient);
+        uint256 nonce = _useNonce(patient);
+        emit NonceInvalidated(patient, nonce);
+        if (msg.sender != patient) emit GuardianActed(patient, msg.sender);
+        return nonce + 1;
+    }
+
+    // ---- consent: guardian ----
+
+    /// @inheritdoc IConsentRegistry
+    function grantAsGuardian(
+        address patient,
+        address grantee,
+        uint8 purpose,
+        uint64 dataClasses,
+        uint64 validFrom,
+        uint64 validUntil
+    ) external {
+        _checkGuardian(patient);
+        _grant(patient, grantee, purpose, dataClasses, validFrom, validUntil, msg.sender);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function revokeAsGuardian(address patient, address grantee, uint8 purpose) external {
+        _checkGuardian(patient);
+        _revoke(patient, grantee, purpose, msg.sender);
+    }
+
+    // ---- consent: signatures ----
+
+    /// @inheritdoc IConsentRegistry
+    function grantBySig(
+        address patient,
+        address grantee,
+        uint8 purpose,
+        uint64 dataClasses,
+        uint64 validFrom,
+        uint64 validUntil,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        if (block.timestamp > deadline) revert ConsentSignatureExpired(deadline, block.timestamp);
+        bytes32 structHash = _grantStructHash(patient, deadline);
+        address actor = _checkSigner(patient, structHash, signature);
+        _grant(patient, grantee, purpose, dataClasses, validFrom, validUntil, actor);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function revokeBySig(address patient, address grantee, uint8 purpose, uint256 deadline, bytes calldata signature)
+        external
+    {
+        if (block.timestamp > deadline) revert ConsentSignatureExpired(deadline, block.timestamp);
+        bytes32 structHash = keccak256(
+            abi.encode(CONSENT_REVOKE_TYPEHASH, patient, grantee, purpose, _useNonce(patient), deadline)
+        );
+        address actor = _checkSigner(patient, structHash, signature);
+        _revoke(patient, grantee, purpose, actor);
+    }
+
+    // ---- guardians ----
+
+    /// @inheritdoc IConsentRegistry
+    function setGuardian(address guardian, uint64 until) external {
+        if (guardian == address(0) || guardian == msg.sender || until <= _now()) {
+            revert ConsentInvalidGuardian(guardian, until);
+        }
+        _guardians[msg.sender] = Guardianship(guardian, until);
+        emit GuardianSet(msg.sender, guardian, until);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function removeGuardian() external {
+        address guardian = _guardians[msg.sender].guardian;
+        if (guardian == address(0)) revert ConsentNoGuardian(msg.sender);
+        delete _guardians[msg.sender];
+        emit GuardianRemoved(msg.sender, guardian);
+    }
+
+    // ---- break-glass ----
+
+    /// @inheritdoc IConsentRegistry
+    function openEmergency(address patient, uint8 reasonCode, bytes32 justificationHash) external returns (uint256) {
+        address hospital = _checkRole(msg.sender, Roles.HOSPITAL);
+        if (patient == address(0)) revert ConsentZeroAddress();
+        if (reasonCode == 0 || justificationHash == bytes32(0)) {
+            revert EmergencyInvalidRequest(reasonCode, justificationHash);
+        }
+        Access memory open = _access[patient][hospital];
+        if (open.expiresAt > _now()) revert EmergencyAlreadyOpen(patient, hospital, open.openingId);
+        uint64 openingId = ++_openingCount;
+        ++_pendingReviews;
+        uint64 expiresAt = _now() + EMERGENCY_DURATION;
+        _openings[openingId] = Opening({
+            patient: patient,
+            openedAt: _now(),
+            reasonCode: reasonCode,
+            review: Review.Pending,
+            hospital: hospital,
+            expiresAt: expiresAt,
+            reviewer: address(0),
+            reviewedAt: 0,
+            justificationHash: justificationHash
+        });
+        _access[patient][hospital] = Access(openingId, expiresAt);
+        emit EmergencyOpened(openingId, patient, hospital, reasonCode, justificationHash, expiresAt, msg.sender);
+        return openingId;
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function closeEmergency(uint256 openingId) external {
+        address hospital = _checkRole(msg.sender, Roles.HOSPITAL);
+        Opening storage opening = _opening(openingId);
+        if (opening.hospital != hospital) revert EmergencyNotOpener(openingId, hospital);
+        if (opening.expiresAt <= _now()) revert EmergencyNotOpen(openingId, opening.expiresAt);
+        opening.expiresAt = _now();
+        delete _access[opening.patient][hospital];
+        emit EmergencyClosed(openingId, opening.patient, hospital);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function reviewEmergency(uint256 openingId, bool justified) external {
+        address reviewer = _consortium.authorizedMember(msg.sender, Roles.COUNCIL);
+        if (reviewer == address(0)) reviewer = _checkRole(msg.sender, Roles.AUDITOR);
+        Opening storage opening = _opening(openingId);
+        if (opening.review != Review.Pending) revert EmergencyAlreadyReviewed(openingId, opening.review);
+        if (opening.hospital == reviewer) revert EmergencySelfReview(openingId, reviewer);
+        Review review = justified ? Review.Justified : Review.Unjustified;
+        (opening.review, opening.reviewer, opening.reviewedAt) = (review, reviewer, _now());
+        --_pendingReviews; // the opening was pending, so the counter is at least 1
+        if (!justified) ++_unjustified[opening.hospital];
+        emit EmergencyReviewed(openingId, opening.patient, opening.hospital, review, reviewer);
+    }
+
+    // ---- views ----
+
+    /// @inheritdoc IConsentRegistry
+    function isPermitted(address patient, address grantee, uint8 purpose, uint64 dataClasses)
+        external
+        view
+        returns (bool)
+    {
+        if (!_consentPermits(_consents[patient][grantee][purpose], dataClasses)) {
+            if (purpose != _EMERGENCY || !_emergencyPermits(patient, grantee, dataClasses)) return false;
+        }
+        return _isActiveMember(grantee);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function getConsent(address patient, address grantee, uint8 purpose) external view returns (Consent memory) {
+        uint256 word = _consents[patient][grantee][purpose];
+        return Consent({
+            dataClasses: uint16(word & _MASK16),
+            grantedAt: uint48((word >> _GRANTED_AT_SHIFT) & _MASK48),
+            revokedAt: uint48((word >> _REVOKED_AT_SHIFT) & _MASK48),
+            validFrom: uint64((word >> _VALID_FROM_SHIFT) & _MASK64),
+            validUntil: uint64((word >> _VALID_UNTIL_SHIFT) & _MASK64)
+        });
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function guardianOf(address patient) external view returns (address, uint64) {
+        Guardianship memory g = _guardians[patient];
+        return (g.guardian, g.until);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function activeGuardian(address patient) external view returns (address) {
+        Guardianship memory g = _guardians[patient];
+        return g.until >= _now() ? g.guardian : address(0);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function nonces(address patient) public view override(IConsentRegistry, Nonces) returns (uint256) {
+        return super.nonces(patient);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function consortium() external view returns (IConsortium) {
+        return _consortium;
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function getOpening(uint256 openingId) external view returns (Opening memory) {
+        return _opening(openingId);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function openingCount() external view returns (uint256) {
+        return _openingCount;
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function pendingReviewCount() external view returns (uint256) {
+        return _pendingReviews;
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function unjustifiedCount(address hospital) external view returns (uint256) {
+        return _unjustified[hospital];
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function activeEmergency(address patient, address hospital) external view returns (uint256, uint64) {
+        Access memory open = _access[patient][hospital];
+        return open.expiresAt > _now() ? (uint256(open.openingId), open.expiresAt) : (0, 0);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function isOverdue(uint256 openingId) external view returns (bool) {
+        return _isOverdue(_opening(openingId));
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function overdueOpenings(uint256 fromId, uint256 count) external view returns (uint256[] memory ids) {
+        uint256 last = _openingCount;
+        if (fromId == 0) fromId = 1;
+        uint256 span = fromId > last ? 0 : last - fromId + 1;
+        if (count < span) span = count;
+        ids = new uint256[](span);
+        uint256 found;
+        for (uint256 id = fromId; id < fromId + span; ++id) {
+            if (_isOverdue(_openings[id])) ids[found++] = id;
+        }
+        assembly ("memory-safe") {
+            mstore(ids, found) // shrink to the ids found (found <= span)
+        }
+    }
+
+    // ---- private ----
+
+    /// @dev Validates and stores a grant (replacing any earlier one), then emits ConsentGranted (and
+    /// GuardianActed when the actor is not the patient).
+    function _grant(
+        address patient,
+        address grantee,
+        uint8 purpose,
+        uint64 dataClasses,
+        uint64 validFrom,
+        uint64 validUntil,
+        address actor
+    ) private {
+        if (grantee == address(0)) revert ConsentZeroAddress();
+        unchecked {
+            // _checkPurpose inlined (hot path); 0 wraps to 255 and to 2^64 - 1, so one comparison each rejects
+            // purpose 0 and > 5, and an empty class bitmap and bits above 10
+            if (purpose - 1 >= _MAX_PURPOSE) revert ConsentInvalidPurpose(purpose);
+            if (dataClasses - 1 >= _ALL_CLASSES) revert ConsentInvalidDataClasses(dataClasses);
+        }
+        if (validUntil != 0 && (validUntil < validFrom || validUntil < _now())) {
+            revert ConsentInvalidPeriod(validFrom, validUntil);
+        }
+        // dataClasses <= _ALL_CLASSES fits 16 bits; block time fits 48 bits until the year 8,000,000
+        _consents[patient][grantee][purpose] =
+            dataClasses |
+            (block.timestamp << _GRANTED_AT_SHIFT) |
+            (uint256(validFrom) << _VALID_FROM_SHIFT) |
+            (uint256(validUntil) << _VALID_UNTIL_SHIFT);
+        emit ConsentGranted(patient, grantee, purpose, dataClasses, validFrom, validUntil);
+        if (actor != patient) emit GuardianActed(patient, actor);
+    }
+
+    /// @dev Marks an existing, unrevoked consent revoked, then emits ConsentRevoked (and GuardianActed when
+    /// the actor is not the patient).
+    function _revoke(address patient, address grantee, uint8 purpose, address actor) private {
+        _checkPurpose(purpose);
+        mapping(uint8 => uint256) storage byPurpose = _consents[patient][grantee];
+        uint256 word = byPurpose[purpose];
+        if (word == 0) revert ConsentNotFound(patient, grantee, purpose);
+        uint64 revokedAt = uint64((word >> _REVOKED_AT_SHIFT) & _MASK48);
+        if (revokedAt != 0) revert ConsentAlreadyRevoked(patient, grantee, purpose, revokedAt);
+        byPurpose[purpose] = word | (block.timestamp << _REVOKED_AT_SHIFT); // fits 48 bits until year 8,000,000
+        emit ConsentRevoked(patient, grantee, purpose);
+        if (actor != patient) emit GuardianActed(patient, actor);
+    }
+
+    /// @dev EIP-712 struct hash of the ConsentGrant in `grantBySig`'s calldata, consuming `patient`'s nonce:
+    /// `keccak256(abi.encode(CONSENT_GRANT_TYPEHASH, patient, grantee, purpose, dataClasses, validFrom,
+    /// validUntil, nonce, deadline))`. grantBySig's first six parameters are static and in the type's field
+    /// order, so their ABI words (already checked clean by the ABI decoder) are the encodeData words: they are
+    /// copied from calldata in one go rather than re-encoded (saves ~250 gas; the interop tests pin it).
+    function _grantStructHash(address patient, uint256 deadline) private returns (bytes32 structHash) {
+        uint256 nonce = _useNonce(patient);
+        bytes32 typehash = CONSENT_GRANT_TYPEHASH;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typehash)
+            calldatacopy(add(ptr, 0x20), 0x04, 0xc0) // patient .. validUntil
+            mstore(add(ptr, 0xe0), nonce)
+            mstore(add(ptr, 0x100), deadline)
+            structHash := keccak256(ptr, 0x120)
+        }
+    }
+
+    /// @dev The account that signed the typed data `structHash` for `patient`: the patient (ECDSA, then
+    /// ERC-1271), else its guardian (same order), which must still be active. ECDSA goes first so that an EOA
+    /// patient costs no EXTCODESIZE; OZ's tryRecover rejects high-s and zero-address results. Nobody holds a
+    /// key for a contract wallet's address, so an ECDSA match is always the account's own authority.
+    function _checkSigner(address patient, bytes32 structHash, bytes calldata signature)
+        private
+        view
+        returns (address)
+    {
+        if (patient == address(0)) revert ConsentZeroAddress();
+        bytes32 digest = _hashTypedDataV4(structHash);
+        (address recovered, , ) = ECDSA.tryRecoverCalldata(digest, signature); // zero on any error
+        if (recovered == patient || SignatureChecker.isValidERC1271SignatureNowCalldata(patient, digest, signature)) {
+            return patient;
+        }
+        Guardianship memory g = _guardians[patient];
+        if (
+            g.guardian == address(0) ||
+            (recovered != g.guardian && !SignatureChecker.isValidERC1271SignatureNowCalldata(g.guardian, digest, signature))
+        ) revert ConsentInvalidSignature(patient, recovered);
+        if (g.until < _now()) revert ConsentGuardianExpired(patient, g.guardian, g.until);
+        return g.guardian;
+    }
+
+    /// @dev Reverts unless the caller is `patient`'s guardian and the guardianship lasts now.
+    function _checkGuardian(address patient) private view {
+        Guardianship memory g = _guardians[patient];
+        if (g.guardian != msg.sender) revert ConsentUnauthorized(msg.sender, patient);
+        if (g.until < _now()) revert ConsentGuardianExpired(patient, g.guardian, g.until);
+    }
+
+    /// @dev The member `account` acts for with `role`; reverts with EmergencyUnauthorized if none.
+    function _checkRole(address account, bytes32 role) private view returns (address member) {
+        member = _consortium.authorizedMember(account, role);
+        if (member == address(0)) revert EmergencyUnauthorized(account, role);
+    }
+
+    function _checkPurpose(uint8 purpose) private pure {
+        unchecked {
+            if (purpose - 1 >= _MAX_PURPOSE) revert ConsentInvalidPurpose(purpose); // 0 wraps to 255
+        }
+    }
+
+    function _opening(uint256 openingId) private view returns (Opening storage opening) {
+        opening = _openings[openingId];
+        if (opening.openedAt == 0) revert EmergencyUnknownOpening(openingId);
+    }
+
+    /// @dev Every requested class granted (at least one requested), inside the period, not revoked.
+    function _consentPermits(uint256 word, uint64 dataClasses) private view returns (bool) {
+        uint256 validUntil = word >> _VALID_UNTIL_SHIFT; // the top 16 bits are always zero
+        return
+            dataClasses != 0 &&
+            (word & _MASK16) & dataClasses == dataClasses &&
+            (word >> _REVOKED_AT_SHIFT) & _MASK48 == 0 &&
+            (word >> _VALID_FROM_SHIFT) & _MASK64 <= block.timestamp &&
+            (validUntil == 0 || block.timestamp <= validUntil);
+    }
+
+    /// @dev An open break-glass access of `hospital` to `patient`, for valid classes.
+    function _emergencyPermits(address patient, address hospital, uint64 dataClasses) private view returns (bool) {
+        return dataClasses != 0 && dataClasses <= _ALL_CLASSES && _access[patient][hospital].expiresAt > _now();
+    }
+
+    /// @dev `_consortium.isActiveMember(member)` as a bare STATICCALL into scratch space: on the suite's
+    /// hottest path the high-level call's memory encoding and decoding cost ~300 gas. A failed call or an
+    /// answer that is not exactly `true` counts as not active.
+    function _isActiveMember(address member) private view returns (bool active) {
+        address target = address(_consortium);
+        bytes4 selector = IConsortium.isActiveMember.selector;
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, member)
+            let ok := staticcall(gas(), target, 0x00, 0x24, 0x00, 0x20)
+            active := and(ok, and(gt(returndatasize(), 0x1f), eq(mload(0x00), 1)))
+        }
+    }
+
+    function _isOverdue(Opening storage opening) private view returns (bool) {
+        return opening.review == Review.Pending && _now() > opening.openedAt + REVIEW_PERIOD;
+    }
+
+    function _now() private view returns (uint64) {
+        return uint64(block.timestamp);
+    }
+}
