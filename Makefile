@@ -58,7 +58,7 @@ abi: compile
 	$(PY) scripts/export_abis.py
 
 test: compile
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q -n 2
 
 demo: compile
 	$(PY) -m medchain.cli demo --chain $(CHAIN)
