@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONWARNINGS ?= ignore::FutureWarning
 CHAIN   ?= anvil
 
-.PHONY: help bootstrap compile test test-fast demo bench audit lint clean abi
+.PHONY: help bootstrap compile test demo bench audit lint clean abi slither forge coverage
 
 help:
 	@echo "make demo    - the whole platform end to end on a local chain it starts itself"
@@ -57,8 +57,10 @@ compile: bootstrap
 abi: compile
 	$(PY) scripts/export_abis.py
 
+# slither and forge (CI profile) run inside pytest (tests/security); coverage is printed after
 test: compile
 	$(PY) -m pytest tests -q -n 2
+	$(PY) tools/coverage.py
 
 demo: compile
 	$(PY) -m medchain.cli demo --chain $(CHAIN)
@@ -68,10 +70,20 @@ bench: compile
 
 audit: compile
 	MEDCHAIN_PROFILE=long $(PY) -m pytest tests -q -m "slow or not slow"
+	$(PY) tools/coverage.py --all
+
+slither: bootstrap
+	$(PY) tools/slither_gate.py --verbose
+
+forge: bootstrap
+	$(PY) tools/forge_gate.py $(if $(PROFILE),--profile $(PROFILE))
+
+coverage: bootstrap
+	$(PY) tools/coverage.py
 
 lint: bootstrap
 	ruff check medchain tests scripts
 	mypy
 
 clean:
-	rm -rf build $(STAMPS) reports/demo reports/tmp
+	rm -rf build .forge $(STAMPS) reports/demo reports/tmp

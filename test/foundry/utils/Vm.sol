@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @title Vm
+/// @notice The few forge cheatcodes MedChain's Foundry suites use. forge-std is not on npm, so this is our own
+/// declaration of the cheatcode contract's ABI (forge 1.x); the address is forge's fixed cheatcode address.
+interface Vm {
+    // ---- environment ----
+    function warp(uint256 timestamp) external;
+    function getBlockTimestamp() external view returns (uint256);
+    function label(address account, string calldata name) external;
+
+    // ---- callers ----
+    function prank(address sender) external;
+    function startPrank(address sender) external;
+    function stopPrank() external;
+
+    // ---- keys and signatures ----
+    function addr(uint256 privateKey) external pure returns (address);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+
+    // ---- expectations ----
+    function expectRevert() external;
+    function expectRevert(bytes4 revertData) external;
+    function expectRevert(bytes calldata revertData) external;
+    /// @dev Matches a custom error by its selector only, whatever its arguments.
+    function expectPartialRevert(bytes4 selector) external;
+    function assume(bool condition) external pure;
+
+    // ---- assertions (revert with the message and both values on failure) ----
+    function assertTrue(bool condition, string calldata error) external pure;
+    function assertFalse(bool condition, string calldata error) external pure;
+    function assertEq(bool left, bool right, string calldata error) external pure;
+    function assertEq(uint256 left, uint256 right, string calldata error) external pure;
+    function assertEq(address left, address right, string calldata error) external pure;
+    function assertEq(bytes32 left, bytes32 right, string calldata error) external pure;
+    function assertLe(uint256 left, uint256 right, string calldata error) external pure;
+    function assertGe(uint256 left, uint256 right, string calldata error) external pure;
+
+    // ---- helpers ----
+    function toString(uint256 value) external pure returns (string memory);
+}
+
+/// @dev forge's cheatcode address: address(uint160(uint256(keccak256("hevm cheat code")))).
+Vm constant VM = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
