@@ -26,7 +26,7 @@ from medchain.errors import MedchainError
 
 def _fail(message: str) -> typer.Exit:
     """Print an expected failure as one line on stderr; the returned Exit(1) is raised by the caller."""
-    err_console.print(f"error: {message}", style="bold red", highlight=False, soft_wrap=True, markup=False)
+    err_console().print(f"error: {message}", style="bold red", highlight=False, soft_wrap=True, markup=False)
     return typer.Exit(1)
 
 

@@ -84,7 +84,7 @@ def _emit(st: CliState, report: reports.Report, html: Path | None) -> None:
         reports.save(report, html_path=html)
     output(st, report.as_dict(), reports.table_rows(report), title=report.title)
     if html is not None and not st.json:
-        console.print(f"wrote {html}", highlight=False)
+        console().print(f"wrote {html}", highlight=False)
 
 
 @app.command("index")
@@ -123,7 +123,7 @@ def index_cmd(
         MofNCompleteColumn(),
         TextColumn("blocks · {task.fields[events]:,} events"),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console(),
         transient=True,
         disable=st.json,
     )

@@ -100,7 +100,7 @@ def _run(
     st: CliState, suite: Any, entries: list[ClaimEntry], signer: Any, journal: Any, dry_run: bool
 ) -> list[svc.SubmitResult]:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True, disable=st.json or len(entries) < 2) as bar:
+    with Progress(*columns, console=err_console(), transient=True, disable=st.json or len(entries) < 2) as bar:
         task = bar.add_task("claims", total=len(entries))
 
         def advance(entry: ClaimEntry, result: svc.SubmitResult) -> None:
@@ -386,7 +386,7 @@ def _print_decision(st: CliState, decision: Any, suite: Any) -> None:
     if st.json:
         output(st, asdict(decision))
         return
-    console.print(f"claim {decision.claim.id}: [bold]{decision.outcome}[/] (tx {decision.tx_hash})")
+    console().print(f"claim {decision.claim.id}: [bold]{decision.outcome}[/] (tx {decision.tx_hash})")
     output(st, _claim_view(decision.claim, svc.currency(suite)))
 
 

@@ -501,6 +501,6 @@ def emergency_overdue(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     st = state(ctx, json_out)
     found = svc.overdue(_registry(st))
     if not found and not st.json:
-        console.print("no overdue break-glass openings")
+        console().print("no overdue break-glass openings")
         return
     output(st, [asdict(o) for o in found], [_opening_row(o) for o in found], title="overdue openings")

@@ -45,7 +45,7 @@ def deploy(
 
     def progress(name: str, entry: dict[str, Any]) -> None:
         if not st.json:
-            console.print(f"  {name:<16} {entry['address']}  gas {entry['gasUsed']:,}")
+            console().print(f"  {name:<16} {entry['address']}  gas {entry['gasUsed']:,}")
 
     manifest = deploy_all(
         w3, deployer, members, member_names, threshold, token_address, force=force, progress=progress
@@ -53,7 +53,7 @@ def deploy(
     if st.json:
         output(st, manifest)
     else:
-        console.print(f"[green]deployed[/] on chain {manifest['chainId']} -> {manifest_path(manifest['chainId'])}")
+        console().print(f"[green]deployed[/] on chain {manifest['chainId']} -> {manifest_path(manifest['chainId'])}")
 
 
 @app.command("show")

@@ -265,7 +265,7 @@ def receive_cmd(
     )
     output(st, _data(result))
     if result.lost and not st.json:
-        console.print(f"[yellow]discrepancy:[/] {result.lost} of {result.shipped} units recorded as lost")
+        console().print(f"[yellow]discrepancy:[/] {result.lost} of {result.shipped} units recorded as lost")
 
 
 # ---- dispensing ----
@@ -297,7 +297,7 @@ def dispense_cmd(
     output(st, _data(result))
     if not result.first:
         if not st.json:
-            console.print(
+            console().print(
                 f"[bold red]duplicate scan:[/] serial {result.serial} was already dispensed; "
                 f"flag #{result.duplicate_count} recorded on chain"
             )

@@ -26,10 +26,10 @@ def start(
     node = Anvil(port=port, chain_id=chain_id, state_file=state_file or state_dir() / "anvil-state.json",
                  gas_price=gas_price)  # fmt: skip
     node.start()
-    console.print(f"[green]anvil[/] chain {chain_id} on {node.url}, state in {node.state_file}")
-    console.print(f"use it with: export MEDCHAIN_RPC_URL={node.url}")
+    console().print(f"[green]anvil[/] chain {chain_id} on {node.url}, state in {node.state_file}")
+    console().print(f"use it with: export MEDCHAIN_RPC_URL={node.url}")
     try:
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
     finally:
         node.stop()
-        console.print("stopped; state saved")
+        console().print("stopped; state saved")

@@ -19,8 +19,14 @@ from medchain.contracts import Suite
 from medchain.deploy import load_suite
 from medchain.errors import InputError
 
-console = Console()
-err_console = Console(stderr=True)
+def console() -> Console:
+    """Standard output, measured now: COLUMNS and the terminal are read at each use, not at import."""
+    return Console()
+
+
+def err_console() -> Console:
+    """Standard error (progress bars, error lines), measured now like `console()`."""
+    return Console(stderr=True)
 
 
 @dataclass
@@ -78,11 +84,11 @@ def state(ctx: typer.Context, json_out: bool = False) -> CliState:
 def output(st: CliState, data: Any, rows: list[dict[str, Any]] | None = None, title: str | None = None) -> None:
     """Print `data` as JSON with --json, else `rows` (default: `data` itself) as a table or key/value list."""
     if st.json:
-        console.print_json(json.dumps(data, default=_json_default))
+        console().print_json(json.dumps(data, default=_json_default))
         return
     rows = rows if rows is not None else (data if isinstance(data, list) else [data])
     if not rows:
-        console.print("(nothing)")
+        console().print("(nothing)")
         return
     if len(rows) == 1 and isinstance(data, dict) and rows[0] is data:
         table = Table(show_header=False, title=title, box=None)
@@ -94,7 +100,7 @@ def output(st: CliState, data: Any, rows: list[dict[str, Any]] | None = None, ti
             table.add_column(str(column))
         for row in rows:
             table.add_row(*(_cell(row.get(c)) for c in rows[0]))
-    console.print(table)
+    console().print(table)
 
 
 def _cell(value: Any) -> str:

@@ -200,7 +200,7 @@ def proof_cmd(
     if st.json:
         output(st, evidence)
     else:
-        console.print(f"[green]evidence[/] {out} ({evidence['anchor']['origin']}, leaf {evidence['leaf']})")
+        console().print(f"[green]evidence[/] {out} ({evidence['anchor']['origin']}, leaf {evidence['leaf']})")
 
 
 @app.command("verify-evidence")
@@ -316,13 +316,13 @@ def _report(st: CliState, report: svc_mod.AnchorReport) -> None:
         output(st, data)
         return
     if report.resumed:
-        console.print(f"resumed {report.resumed} unfinished submission(s)")
+        console().print(f"resumed {report.resumed} unfinished submission(s)")
     if report.skipped:
-        console.print(f"{report.skipped} record(s) already journaled: skipped")
+        console().print(f"{report.skipped} record(s) already journaled: skipped")
     if data["submissions"]:
         output(st, data["submissions"], title="anchored")
     elif not report.skipped:
-        console.print("nothing to anchor")
+        console().print("nothing to anchor")
 
 
 class _progress:
@@ -335,7 +335,7 @@ class _progress:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=console,
+            console=console(),
         )
         self.tasks: dict[str, Any] = {}
 
