@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from web3 import HTTPProvider, Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from medchain.errors import ChainError, ConfigError
+from medchain.text import check_json_depth, is_digits
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 
@@ -63,8 +65,10 @@ def load_signer(name: str | None = None, w3: Web3 | None = None) -> Signer:
       MEDCHAIN_PRIVATE_KEY[_<NAME>] = hex key, or MEDCHAIN_KEYSTORE[_<NAME>] = V3 keystore path with
       MEDCHAIN_KEYSTORE_PASSWORD[_<NAME>] (or MEDCHAIN_KEYSTORE_PASSWORD_FILE[_<NAME>]).
     """
-    if name is not None and name.strip().isdigit():
+    if name is not None and is_digits(name.strip()):
         return _node_account(int(name), w3)
+    if name is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+        raise ConfigError(f"account name {name!r} must be 1-64 letters, digits, '-' or '_' (or a node index)")
     suffix = f"_{name.upper().replace('-', '_')}" if name else ""
     key = os.environ.get(f"MEDCHAIN_PRIVATE_KEY{suffix}")
     if key:
@@ -99,7 +103,9 @@ def _keystore_password(suffix: str) -> str:
 def load_keystore(path: Path, password: str) -> LocalAccount:
     """Decrypt a V3 keystore file (slow on purpose: scrypt; do it once per process)."""
     try:
-        data: dict[str, Any] = json.loads(path.read_text())
+        text = path.read_text()
+        check_json_depth(text, f"keystore {path}")
+        data: dict[str, Any] = json.loads(text)
     except OSError as exc:
         raise ConfigError(f"cannot read keystore {path}: {exc.strerror}") from None
     except ValueError:

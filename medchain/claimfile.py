@@ -50,7 +50,8 @@ from pydantic.alias_generators import to_camel
 from web3 import Web3
 
 from medchain.codes import parse_data_class
-from medchain.errors import InputError
+from medchain.errors import InputError, one_line
+from medchain.text import MAX_JSON_DEPTH, json_depth
 
 __all__ = [
     "MAX_EVIDENCE",
@@ -68,7 +69,7 @@ __all__ = [
 MAX_EVIDENCE = 32  # ClaimsManager.MAX_EVIDENCE
 SUFFIXES = (".json", ".csv")
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_AMOUNT = re.compile(r"^\d+(\.\d+)?$")
+_AMOUNT = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 CLAIM_COLUMNS = ("reference", "policyId", "amount", "currency", "invoiceNumber", "holder")
 EVIDENCE_COLUMNS = ("recordHash", "salt", "dataClass")
 
@@ -232,7 +233,7 @@ class ClaimProblem:
 
     def __str__(self) -> str:
         where = f"{self.source}: {self.path}" if self.path else self.source
-        return f"{where}: {self.message}"
+        return one_line(f"{where}: {self.message}")
 
 
 class ClaimFileError(InputError):
@@ -280,7 +281,8 @@ def _path(loc: Iterable[Any]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + to_camel(str(part))
+            name = str(part)  # an unknown key is quoted as given, escaped: a problem stays one line
+            out += ("." if out else "") + (to_camel(name) if name.isidentifier() else repr(name))
     return out
 
 
@@ -332,6 +334,13 @@ def _csv_key(name: str) -> str:
 
 def parse_csv(text: str, source: str) -> LoadResult:
     """Validate a CSV of claims: one row per evidence record, grouped by `reference`."""
+    try:
+        return _parse_csv(text, source)
+    except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
+        return LoadResult([], [ClaimProblem(source, "", f"unreadable CSV: {exc}")])
+
+
+def _parse_csv(text: str, source: str) -> LoadResult:
     reader = csv.DictReader(text.splitlines())
     if not reader.fieldnames:
         return LoadResult([], [ClaimProblem(source, "", "empty CSV (a header row is required)")])
@@ -368,7 +377,7 @@ def parse_csv(text: str, source: str) -> LoadResult:
         if reference in conflicted:
             continue
         label = f"{source} rows {rows[0]}-{rows[-1]}" if len(rows) > 1 else f"{source} row {rows[0]}"
-        if claim.get("policyId", "").isdigit():
+        if re.fullmatch(r"[0-9]+", claim.get("policyId", "")):
             claim["policyId"] = int(claim["policyId"])
 
         def where(loc: tuple[Any, ...], rows: list[int] = rows) -> tuple[str, str]:
@@ -396,11 +405,15 @@ def load_file(path: Path) -> LoadResult:
         return LoadResult([], [ClaimProblem(source, "", "is not UTF-8 text")])
     if path.suffix.lower() == ".csv":
         return parse_csv(text, source)
+    if json_depth(text) > MAX_JSON_DEPTH:
+        return LoadResult([], [ClaimProblem(source, "", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         where = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         return LoadResult([], [ClaimProblem(source, "", where)])
+    except RecursionError:
+        return LoadResult([], [ClaimProblem(source, "", "JSON nested too deeply to be a claim file")])
     return parse_claims(data, source)
 
 

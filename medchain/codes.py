@@ -5,6 +5,7 @@ from __future__ import annotations
 from eth_utils import keccak
 
 from medchain.errors import InputError
+from medchain.text import is_digits
 
 ROLE_NAMES: tuple[str, ...] = (
     "COUNCIL",
@@ -49,7 +50,7 @@ ALL_CLASSES = (1 << len(DATA_CLASSES)) - 1
 
 
 def _lookup(kind: str, table: dict[str, int], text: str | int) -> int:
-    if isinstance(text, int) or str(text).strip().isdigit():
+    if isinstance(text, int) or is_digits(str(text).strip()):
         value = int(text)
         if value in table.values():
             return value

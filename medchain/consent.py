@@ -49,6 +49,7 @@ from medchain.chain import Signer, signer_address
 from medchain.codes import ALL_CLASSES, PURPOSE_NAMES, PURPOSES, class_names
 from medchain.errors import ChainError, ConfigError, InputError
 from medchain.signing import ConsentGrant, ConsentMessage, ConsentRevoke, Domain
+from medchain.text import check_json_depth
 
 __all__ = [
     "FILE_FORMAT",
@@ -211,7 +212,9 @@ class SignedConsent:
     @classmethod
     def load(cls, path: Path) -> SignedConsent:
         try:
-            doc = json.loads(Path(path).read_text())
+            text = Path(path).read_text()
+            check_json_depth(text, str(path))
+            doc = json.loads(text)
         except OSError as exc:
             raise InputError(f"cannot read {path}: {exc.strerror}") from None
         except ValueError:

@@ -21,6 +21,7 @@ from medchain import tx
 from medchain.chain import Signer
 from medchain.codes import ROLES, parse_roles, role_names
 from medchain.errors import ChainError, InputError
+from medchain.text import is_digits
 
 __all__ = [
     "ZERO_ADDRESS",
@@ -152,7 +153,7 @@ class ProposalRequest:
 
 def parse_kind(text: str | int) -> ProposalKind:
     """A proposal kind from a name (``admit``, ``set-roles``, ``roles``, ``threshold``) or number."""
-    if isinstance(text, int) or str(text).strip().isdigit():
+    if isinstance(text, int) or is_digits(str(text).strip()):
         number = int(text)
         if ProposalKind.ADMIT <= number <= ProposalKind.SET_THRESHOLD:
             return ProposalKind(number)

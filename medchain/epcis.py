@@ -40,6 +40,7 @@ import rfc8785
 from eth_utils import to_checksum_address
 
 from medchain.errors import InputError
+from medchain.text import check_json_depth, is_digits
 
 __all__ = [
     "EPCIS_CONTEXT",
@@ -99,6 +100,7 @@ def canonical_json(document: dict[str, Any]) -> bytes:
 def epcis_hash(document: dict[str, Any] | str | bytes) -> bytes:
     """sha256 over the RFC 8785 canonical form of an EPCIS document (a dict, or its JSON text)."""
     if isinstance(document, (str, bytes)):
+        check_json_depth(document, "EPCIS document")
         try:
             document = json.loads(document)
         except ValueError as exc:
@@ -113,7 +115,7 @@ def epcis_hash(document: dict[str, Any] | str | bytes) -> bytes:
 
 def _gtin(gtin: str | int) -> str:
     text = str(gtin).zfill(14)
-    if len(text) != 14 or not text.isdigit():
+    if len(text) != 14 or not is_digits(text):
         raise InputError(f"GTIN must be 14 digits, got {gtin!r}")
     return text
 

@@ -47,6 +47,7 @@ from biip.gs1_messages import GS1Message
 from biip.symbology import SymbologyIdentifier
 
 from medchain.errors import InputError
+from medchain.text import is_digits
 
 __all__ = [
     "AI_EXPIRY",
@@ -79,8 +80,8 @@ _NAMES: Final = {AI_GTIN: "GTIN", AI_LOT: "lot", AI_SERIAL: "serial", AI_EXPIRY:
 # GS1 AI encodable character set 82 (GS1 General Specifications §7.11, figure 7.11-1).
 _CSET82: Final = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]*")
 _GS_ALIASES: Final = ("<GS>", "\u241d", "\\x1d", "\\u001d")
-_TRACE_CODE: Final = re.compile(r"\d{20}")
-_HRI_PAIR: Final = re.compile(r"\((\d+)\)([^(]*)")
+_TRACE_CODE: Final = re.compile(r"[0-9]{20}")
+_HRI_PAIR: Final = re.compile(r"\(([0-9]+)\)([^(]*)")
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def parse_scan(text: str) -> DrugCode | ChinaTraceCode:
     try:
         return _parse_element_string(value, symbology)
     except InputError as exc:
-        if digits.isdigit() and 16 <= len(digits) <= 24 and not digits.startswith(AI_GTIN):
+        if is_digits(digits) and 16 <= len(digits) <= 24 and not digits.startswith(AI_GTIN):
             raise InputError(
                 f"unrecognised {len(digits)}-digit code: not a GS1 element string ({exc}) "
                 "and not a China drug trace code (20 digits)"
@@ -203,7 +204,7 @@ def _normalise(text: str) -> str:
 def _split_symbology(value: str) -> tuple[str, str]:
     try:
         ident = SymbologyIdentifier.extract(value)
-    except ParseError:
+    except (ParseError, IndexError, ValueError):  # biip raises IndexError on a lone "]"
         raise InputError(f"unknown symbology identifier {value[:3]!r}") from None
     return ident.value, value[len(ident) :].strip(GS)
 
@@ -231,7 +232,7 @@ def _parse_hri(value: str, symbology: str | None) -> DrugCode:
 
 
 def _parse_element_string(value: str, symbology: str | None) -> DrugCode:
-    if not value[:1].isdigit():
+    if not is_digits(value[:1]):
         raise InputError(f"unrecognised scan {_clip(value)}: not a GS1 element string, URI or trace code")
     try:
         message = GS1Message.parse(value)
@@ -247,7 +248,10 @@ def _parse_element_string(value: str, symbology: str | None) -> DrugCode:
 
 
 def _parse_digital_link(value: str, symbology: str | None) -> DrugCode:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:  # e.g. an unbalanced "[" or "]" in the host ("Invalid IPv6 URL")
+        raise InputError(f"malformed Digital Link URI ({exc}): {_clip(value)}") from None
     if not parts.netloc:
         raise InputError(f"Digital Link URI without a host: {_clip(value)}")
     segments = parts.path.split("/")
@@ -325,7 +329,7 @@ def _check_element(ai: str, data: str) -> None:
 
 
 def _check_gtin(gtin: str) -> None:
-    if not isinstance(gtin, str) or not re.fullmatch(r"\d{14}", gtin):
+    if not isinstance(gtin, str) or not re.fullmatch(r"[0-9]{14}", gtin):
         raise InputError(f"GTIN must be 14 digits, got {gtin!r}")
     expected = gs1_standard_check_digit(gtin[:-1])
     if int(gtin[-1]) != expected:
@@ -346,14 +350,14 @@ def _check_text(ai: str, data: str) -> None:
 
 def gtin_check_digit(first13: str) -> int:
     """GS1 mod-10 check digit of the first 13 digits of a GTIN-14."""
-    if not re.fullmatch(r"\d{13}", first13):
+    if not re.fullmatch(r"[0-9]{13}", first13):
         raise InputError(f"expected 13 digits, got {first13!r}")
     return gs1_standard_check_digit(first13)
 
 
 def parse_yymmdd(text: str) -> dt.date:
     """GS1 date (AI 17): ``YYMMDD``, century by GS1's sliding window, day 00 = last day of the month."""
-    if not re.fullmatch(r"\d{6}", text):
+    if not re.fullmatch(r"[0-9]{6}", text):
         raise InputError(f"bad expiry date {text!r}: expected YYMMDD")
     try:
         element = GS1ElementString.parse(AI_EXPIRY + text)
@@ -373,10 +377,10 @@ def _explain(exc: Exception) -> str:
     if match:
         rest = match.group(1)
         return f"unknown GS1 AI at {_clip(rest)}"
-    match = re.search(r"Unknown GS1 Application Identifier '(\d+)'", message)
+    match = re.search(r"Unknown GS1 Application Identifier '([0-9]+)'", message)
     if match:
         return f"unknown GS1 AI ({match.group(1)})"
-    match = re.search(r"Failed to match '([^']*)' with GS1 AI \((\d+)\)", message)
+    match = re.search(r"Failed to match '([^']*)' with GS1 AI \(([0-9]+)\)", message)
     if match:
         return f"malformed GS1 element ({match.group(2)}) in {_clip(match.group(1))}"
     return f"malformed GS1 data: {message.splitlines()[0] if message else type(exc).__name__}"
@@ -420,7 +424,7 @@ def _resolver_base(resolver: str) -> str:
         if value.lower().startswith(prefix):
             scheme, value = prefix, value[len(prefix) :]
     host = value.split("/", 1)[0]
-    if not value or not re.fullmatch(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?", host):
+    if not value or not re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?", host):
         raise InputError(f"bad resolver {resolver!r}: expected a host name, e.g. {DEFAULT_RESOLVER}")
     if any(c in value for c in "?#"):
         raise InputError(f"bad resolver {resolver!r}: no query or fragment allowed")

@@ -31,6 +31,7 @@ from eth_utils import is_address, to_checksum_address
 
 from medchain.errors import InputError
 from medchain.merkle import RECORD_LEAF_ENCODING, keccak256, leaf_hash
+from medchain.text import check_json_depth
 
 __all__ = [
     "METHOD_BYTES",
@@ -126,6 +127,8 @@ def canonical_fhir(resource: dict[str, Any], *, source: str = "<resource>") -> b
         return rfc8785.dumps(view)
     except rfc8785.CanonicalizationError as exc:
         raise InputError(f"{source}: JSON cannot be canonicalised (RFC 8785): {exc}") from None
+    except RecursionError:
+        raise InputError(f"{source}: JSON nested too deeply to canonicalise") from None
 
 
 def _fhir_resource(
@@ -134,6 +137,7 @@ def _fhir_resource(
     """The parsed FHIR resource; None if the bytes are not one (and need not be); InputError if malformed."""
     if not json_required and data.lstrip()[:1] != b"{":
         return None
+    check_json_depth(data, source)  # no FHIR resource nests this deep; as bytes it would hide the problem
     try:
         parsed = json.loads(
             data.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant
@@ -142,6 +146,8 @@ def _fhir_resource(
         if not json_required:
             return None
         raise InputError(f"{source}: malformed JSON: {_first_line(exc)}") from None
+    except RecursionError:  # no FHIR resource nests this deep; hashing it as bytes would hide the problem
+        raise InputError(f"{source}: JSON nested too deeply (over Python's recursion limit)") from None
     if isinstance(parsed, dict) and isinstance(parsed.get("resourceType"), str) and parsed["resourceType"]:
         return parsed
     if fhir_required:

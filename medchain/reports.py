@@ -22,7 +22,6 @@ governance, drug.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import sqlite3
@@ -44,6 +43,7 @@ from medchain.indexer import (
     events_touching_any,
     index_info,
 )
+from medchain.text import utc_text
 
 __all__ = [
     "CATEGORIES",
@@ -206,13 +206,13 @@ def short(value: str) -> str:
 def _time(timestamp: int | None) -> str:
     if not timestamp:
         return ""
-    return dt.datetime.fromtimestamp(int(timestamp), tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return utc_text(int(timestamp), "%Y-%m-%d %H:%M:%S UTC")
 
 
 def _date(timestamp: int | None) -> str:
     if not timestamp:
         return ""
-    return dt.datetime.fromtimestamp(int(timestamp), tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return utc_text(int(timestamp))
 
 
 def _address(value: str, what: str) -> str:

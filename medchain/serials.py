@@ -21,6 +21,7 @@ from eth_utils import keccak
 from medchain.errors import InputError
 from medchain.gs1 import DrugCode
 from medchain.merkle import MerkleError, StandardMerkleTree, leaf_hash, verify_proof
+from medchain.text import is_digits
 
 __all__ = [
     "SERIAL_LEAF_ENCODING",
@@ -41,7 +42,7 @@ def gtin_number(gtin: str | int) -> int:
     text = str(gtin).strip()
     if isinstance(gtin, int) and not isinstance(gtin, bool) and 0 < gtin < 10**14:
         text = text.zfill(14)
-    if not text.isdigit() or len(text) not in (8, 12, 13, 14):
+    if not is_digits(text) or len(text) not in (8, 12, 13, 14):
         raise InputError(f"GTIN must be 8, 12, 13 or 14 digits, got {str(gtin)!r}")
     text = text.zfill(14)
     DrugCode(gtin=text)  # check digit

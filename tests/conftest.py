@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from helpers import admit, roles
 
-
 #: test folders whose tests run against brownie's chain and are reverted after each test
 _CHAIN_TEST_DIRS = ("unit", "integration", "stateful")
 

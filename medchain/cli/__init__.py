@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from medchain.cli import council as council_cmd
 from medchain.cli import audit as audit_cmd
 from medchain.cli import claims as claims_cmd
 from medchain.cli import consent as consent_cmd
+from medchain.cli import council as council_cmd
 from medchain.cli import demo as demo_cmd
 from medchain.cli import deploy as deploy_cmd
 from medchain.cli import drugs as drugs_cmd
@@ -21,12 +21,12 @@ from medchain.cli import node as node_cmd
 from medchain.cli import records as records_cmd
 from medchain.cli import web as web_cmd
 from medchain.cli.options import CliState, err_console
-from medchain.errors import MedchainError
+from medchain.errors import MedchainError, one_line
 
 
 def _fail(message: str) -> typer.Exit:
     """Print an expected failure as one line on stderr; the returned Exit(1) is raised by the caller."""
-    err_console().print(f"error: {message}", style="bold red", highlight=False, soft_wrap=True, markup=False)
+    err_console().print(f"error: {one_line(message)}", style="bold red", highlight=False, soft_wrap=True, markup=False)
     return typer.Exit(1)
 
 

@@ -4,6 +4,7 @@ council). Thin: every command parses its input, calls one medchain.claims functi
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +18,7 @@ from medchain.claimfile import ClaimEntry, load_claims
 from medchain.cli.options import CliState, JsonOpt, address_arg, console, err_console, output, state
 from medchain.errors import InputError
 from medchain.store import default_store_path, open_store
+from medchain.text import is_digits, utc_text
 
 app = typer.Typer(help="Insurance claims: submit claim files, decide, escalate, pay, collect payouts.")
 policy_app = typer.Typer(help="Policies (INSURER keys issue them; anyone may read them).")
@@ -50,15 +52,22 @@ def _time_arg(value: str | None, now: int, what: str) -> int:
     if value is None:
         return now
     text = value.strip()
-    if text.isdigit():
-        return int(text)
+    if is_digits(text):
+        return _uint64(int(text), what)
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         raise InputError(f"{what} {value!r} is not a date (YYYY-MM-DD), date-time or unix time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return int(parsed.timestamp())
+    return _uint64(int(parsed.timestamp()), what)
+
+
+def _uint64(seconds: int, what: str) -> int:
+    """A unix time the contracts can store (uint64, not before 1970)."""
+    if not 0 <= seconds < 2**64:
+        raise InputError(f"{what}: {seconds} is outside the unix times a contract can store (1970 .. 2^64-1 s)")
+    return seconds
 
 
 # ---- submission ----
@@ -172,7 +181,7 @@ def policy_create(
     start = _time_arg(valid_from, now, "--from")
     if (until is None) == (days is None):
         raise InputError("give exactly one of --until and --days")
-    end = start + days * 86_400 if days else _time_arg(until, now, "--until")
+    end = _uint64(start + days * 86_400, "--days") if days else _time_arg(until, now, "--until")
     policy = svc.create_policy(
         suite, st.signer(), address_arg(holder, "holder"), money.units(coverage), start, end
     )
@@ -208,7 +217,7 @@ def _print_policy(st: CliState, policy: svc.PolicyInfo, money: svc.Currency) -> 
 
 
 def _date(timestamp: int) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return utc_text(timestamp)
 
 
 # ---- reserves and settings ----
@@ -241,7 +250,7 @@ def reserve_deposit(
     suite = st.suite()
     money = svc.currency(suite)
     target = address_arg(insurer, "insurer") if insurer else None
-    _print_reserve(st, svc.deposit_reserve(suite, st.signer(), money.units(amount), target), money)
+    _print_reserve(st, svc.deposit_reserve(suite, st.signer(), money.units(amount, limit=svc.UINT128_MAX), target), money)
 
 
 @reserve_app.command("withdraw")
@@ -254,7 +263,7 @@ def reserve_withdraw(
     st = state(ctx, json_out)
     suite = st.suite()
     money = svc.currency(suite)
-    _print_reserve(st, svc.withdraw_reserve(suite, st.signer(), money.units(amount)), money)
+    _print_reserve(st, svc.withdraw_reserve(suite, st.signer(), money.units(amount, limit=svc.UINT128_MAX)), money)
 
 
 @reserve_app.command("show")
@@ -279,6 +288,8 @@ def settings_cmd(
     st = state(ctx, json_out)
     suite = st.suite()
     money = svc.currency(suite)
+    if not math.isfinite(window_days) or not 0 < window_days <= 365:
+        raise InputError(f"--window-days {window_days} must be a number of days from 1 to 365")
     threshold = 0 if dual_above.strip() in ("0", "off") else money.units(dual_above)
     _print_reserve(st, svc.set_settings(suite, st.signer(), round(window_days * 86_400), threshold), money)
 

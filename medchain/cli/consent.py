@@ -32,6 +32,7 @@ from medchain.contracts import contract_at
 from medchain.deploy import read_manifest
 from medchain.errors import ConfigError, InputError
 from medchain.signing import ConsentGrant, ConsentRevoke, Domain
+from medchain.text import is_digits
 
 app = typer.Typer(
     help="Patient consent (EIP-712 signed or direct), guardians and break-glass (ConsentRegistry).",
@@ -57,7 +58,7 @@ PatientOpt = Annotated[
     str | None, typer.Option("--patient", help="act for this patient as its guardian (default: yourself)")
 ]
 
-_DURATION = re.compile(r"^\+?(\d+)([smhdw]?)$")
+_DURATION = re.compile(r"^\+?([0-9]+)([smhdw]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
 
@@ -77,7 +78,7 @@ def parse_time(text: str, now: int) -> int:
     value = text.strip()
     if value.startswith("+"):
         return now + parse_duration(value)
-    if value.isdigit():
+    if is_digits(value):
         return int(value)
     try:
         moment = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))

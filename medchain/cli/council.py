@@ -5,7 +5,6 @@ Thin commands over `medchain.consortium`; the acting key is the root `--account`
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from medchain.chain import signer_address
 from medchain.cli.options import CliState, JsonOpt, address_arg, output, state
 from medchain.deploy import read_manifest
 from medchain.errors import ConfigError
+from medchain.text import utc_text
 
 app = typer.Typer(
     help="Council governance, members and operator keys (the Consortium).", no_args_is_help=True
@@ -45,7 +45,7 @@ def _from_block(st: CliState) -> int:
 def _time(seconds: int) -> str:
     if not seconds:
         return ""
-    return _dt.datetime.fromtimestamp(seconds, _dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return utc_text(seconds, "%Y-%m-%d %H:%M:%SZ")
 
 
 def _tx(receipt: TxReceipt) -> str:

@@ -19,6 +19,7 @@ from medchain.gs1 import parse_yymmdd
 from medchain.qr import read_serials
 from medchain.serials import gtin14, gtin_number
 from medchain.store import default_store_path, open_store
+from medchain.text import check_json_depth, is_digits, utc_text
 
 app = typer.Typer(help="Drug traceability: products, batches, custody, dispensing, recalls, trace.")
 product_app = typer.Typer(help="GTIN products (MANUFACTURER).")
@@ -54,7 +55,7 @@ def _from_block(st: CliState) -> int:
 
 def _expiry(text: str) -> dt.date:
     value = text.strip()
-    if len(value) == 6 and value.isdigit():
+    if len(value) == 6 and is_digits(value):
         return parse_yymmdd(value)
     try:
         return dt.date.fromisoformat(value)
@@ -76,7 +77,7 @@ def _data(result: Any) -> dict[str, Any]:
 def _hops(hops: list[svc.JourneyHop]) -> list[dict[str, Any]]:
     return [
         {
-            "when": dt.datetime.fromtimestamp(h.timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M"),
+            "when": utc_text(h.timestamp, "%Y-%m-%d %H:%M"),
             "step": h.kind,
             "from": h.from_name or h.from_address or "",
             "to": h.to_name or h.to_address or "",
@@ -207,7 +208,9 @@ def batch_import_tree(
     """Store a batch's serial tree so its packs can be dispensed here; checked against the chain's root."""
     st = state(ctx, json_out)
     try:
-        dump = json.loads(_read(file, "tree dump"))
+        text = _read(file, "tree dump")
+        check_json_depth(text, str(file))
+        dump = json.loads(text)
     except ValueError:
         raise InputError(f"{file} is not JSON") from None
     tree = svc.import_tree(_store(st, store), dump, gtin, lot)
@@ -287,10 +290,9 @@ def dispense_cmd(
     proof = None
     if proof_file is not None:
         try:
-            proof = [
-                bytes.fromhex(p[2:] if p.startswith("0x") else p)
-                for p in json.loads(_read(proof_file, "proof"))
-            ]
+            text = _read(proof_file, "proof")
+            check_json_depth(text, str(proof_file))
+            proof = [bytes.fromhex(p[2:] if p.startswith("0x") else p) for p in json.loads(text)]
         except (ValueError, TypeError, AttributeError):
             raise InputError(f"{proof_file} is not a JSON list of hex hashes") from None
     result = svc.dispense(st.w3(), _drugs(st), st.signer(), scan, proof=proof, store=_store(st, store))

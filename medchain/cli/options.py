@@ -18,6 +18,8 @@ from medchain.chain import Signer
 from medchain.contracts import Suite
 from medchain.deploy import load_suite
 from medchain.errors import InputError
+from medchain.text import is_digits
+
 
 def console() -> Console:
     """Standard output, measured now: COLUMNS and the terminal are read at each use, not at import."""
@@ -60,7 +62,7 @@ class CliState:
 
 
 def _is_index(account: str | None) -> bool:
-    return account is not None and account.strip().isdigit()
+    return account is not None and is_digits(account.strip())
 
 
 #: per-command `--json` (the root's `medchain --json ...` works too)

@@ -12,9 +12,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from medchain import records as svc_mod
 from medchain.cli.options import CliState, JsonOpt, console, output, state
+from medchain.codes import parse_data_class, parse_purpose
 from medchain.errors import InputError
 from medchain.hashing import hash_file
 from medchain.store import default_store_path, open_store
+from medchain.text import check_json_depth
 
 app = typer.Typer(
     help="Medical-record anchoring (HOSPITAL): hash, anchor, batch, verify, evidence, access log."
@@ -37,15 +39,30 @@ ModeOpt = Annotated[
 ]
 
 
-def _service(st: CliState, store: Path | None, *, signer: bool = False) -> svc_mod.RecordService:
+def _service(
+    st: CliState, store: Path | None, *, signer: bool = False, write: bool = False
+) -> svc_mod.RecordService:
+    """The record service on this chain. Only commands that write (`write=True`) create the local store; the
+    read-only ones use an empty in-memory one when none exists yet, so a query never leaves a file behind."""
     w3 = st.w3()
     suite = st.suite()
-    conn = open_store(store or default_store_path(w3.eth.chain_id))
+    path = store or default_store_path(w3.eth.chain_id)
+    conn = open_store(path if write or path.exists() else ":memory:")
     svc = svc_mod.RecordService.open(
         w3, suite.require("records"), suite.consortium, conn, st.signer() if signer else None
     )
     svc.from_block = _deploy_block(st)
     return svc
+
+
+def _checked(patient: str | None = None, data_class: str | None = None, purpose: str | None = None) -> None:
+    """Validate the common options before anything is opened or created."""
+    if patient is not None:
+        svc_mod.checked_address(patient, "patient")
+    if data_class is not None:
+        parse_data_class(data_class)
+    if purpose is not None:
+        parse_purpose(purpose)
 
 
 def _deploy_block(st: CliState) -> int:
@@ -96,8 +113,9 @@ def anchor_cmd(
 ) -> None:
     """Anchor files one by one (anchor / anchorMany), journaled first; a re-run resumes, never re-anchors."""
     st = state(ctx, json_out)
+    _checked(patient, data_class)
     results = [hash_file(f, mode=mode, validate=validate) for f in files]
-    svc = _service(st, store, signer=True)
+    svc = _service(st, store, signer=True, write=True)
     previous = svc_mod.one(svc.journal, amends).leaf if amends else None
     report = svc_mod.anchor_files(svc, results, patient, data_class, amends=previous)
     _report(st, report)
@@ -119,7 +137,10 @@ def batch_cmd(
     """Anchor many records as one Merkle batch (constant gas). Resumable: re-run the same command after a
     crash or a node restart and each record is anchored exactly once."""
     st = state(ctx, json_out)
-    svc = _service(st, store, signer=True)
+    _checked(patient, data_class)
+    if not source.exists():
+        raise InputError(f"{source}: no such file or directory")
+    svc = _service(st, store, signer=True, write=True)
     hospital = svc.hospital
     with _progress(st) as progress:
         items = svc_mod.collect_batch_inputs(
@@ -165,6 +186,7 @@ def verify_cmd(
 ) -> None:
     """Is the record anchored? When, by whom, single or batch, proof valid on chain, superseded?"""
     st = state(ctx, json_out)
+    _checked(patient, data_class)
     svc = _service(st, store)
     found = svc_mod.resolve(svc.journal, record, patient=patient, data_class=data_class)
     if not found:
@@ -190,6 +212,7 @@ def proof_cmd(
     """Write a self-contained evidence package (hash, method, commitment, batch root + proof, tx, block,
     timestamp, contract, chain id)."""
     st = state(ctx, json_out)
+    _checked(patient, data_class)
     svc = _service(st, store)
     evidence = svc_mod.build_evidence(
         svc, svc_mod.one(svc.journal, record, patient, data_class), reveal=reveal
@@ -215,7 +238,9 @@ def verify_evidence_cmd(
     """Check an evidence package against the chain it names (exit 1 if any check fails)."""
     st = state(ctx, json_out)
     try:
-        evidence = json.loads(evidence_file.read_text())
+        text = evidence_file.read_text()
+        check_json_depth(text, str(evidence_file))
+        evidence = json.loads(text)
     except OSError as exc:
         raise InputError(f"{evidence_file}: cannot read ({exc.strerror or exc})") from None
     except ValueError:
@@ -238,6 +263,7 @@ def lineage_cmd(
 ) -> None:
     """The record's amendment chain, oldest first."""
     st = state(ctx, json_out)
+    _checked(patient, data_class)
     svc = _service(st, store)
     leaf = _leaf_of(svc, record, patient, data_class)
     rows = [{k: _hx(v) for k, v in r.items()} for r in svc_mod.lineage(svc, leaf)]
@@ -269,6 +295,7 @@ def access_log_cmd(
 ) -> None:
     """Log a consent-checked access (RecordRegistry.logAccess); reverts without consent or break-glass."""
     st = state(ctx, json_out)
+    _checked(patient, data_class, purpose)
     svc = _service(st, store, signer=True)
     item = svc_mod.one(svc.journal, record, patient, data_class)
     result = svc_mod.log_access(svc, item, purpose, patient=patient)
@@ -285,6 +312,9 @@ def access_list_cmd(
 ) -> None:
     """The accounting of disclosures: logged accesses, by patient and/or accessor."""
     st = state(ctx, json_out)
+    _checked(patient)
+    if accessor is not None:
+        svc_mod.checked_address(accessor, "accessor")
     svc = _service(st, store)
     rows = [
         {k: _hx(v) for k, v in r.items()}
@@ -302,6 +332,7 @@ def salt_export_cmd(
 ) -> None:
     """Hand the patient's salt out on purpose (recorded in the store); it opens the patient's commitment."""
     st = state(ctx, json_out)
+    _checked(patient)
     svc = _service(st, store, signer=True)
     salt = svc.journal.export_salt(svc.hospital, svc_mod.checked_address(patient, "patient"))
     output(st, {"hospital": svc.hospital, "patient": patient, "salt": "0x" + salt.hex()})

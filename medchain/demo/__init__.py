@@ -24,9 +24,8 @@ from rich.console import Console
 from rich.table import Table
 from web3 import Web3
 
-from medchain.chain import Signer, signer_address
+from medchain.chain import Signer
 from medchain.contracts import Suite
-from medchain.deploy import deploy_all
 
 ROLES_BY_ACTOR = {
     "hospital_a": ("HOSPITAL", "Provincial People's Hospital 省人民医院"),

@@ -296,7 +296,10 @@ def _date(value: dt.date | None) -> str:
 
 
 def _timestamp(seconds: int, tz: dt.tzinfo) -> str:
-    moment = dt.datetime.fromtimestamp(int(seconds), tz)
+    try:
+        moment = dt.datetime.fromtimestamp(int(seconds), tz)
+    except (OverflowError, OSError, ValueError):  # past year 9999
+        return f"unix {int(seconds)}"
     return f"{moment:%Y-%m-%d %H:%M} {_tz_label(moment)}"
 
 

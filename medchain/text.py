@@ -1,0 +1,57 @@
+"""Text hygiene for user input and for messages that quote it."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from itertools import accumulate
+
+__all__ = ["MAX_JSON_DEPTH", "check_json_depth", "is_digits", "json_depth", "one_line", "utc_text"]
+
+
+def is_digits(text: str) -> bool:
+    """True for a non-empty run of ASCII digits 0-9. ``str.isdigit()`` also accepts superscripts and other
+    Unicode digits ("²") that ``int()`` refuses, so parsers test with this before calling ``int()``."""
+    return text.isascii() and text.isdigit()
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other non-printable characters escaped (``\\n``, ``\\x1b``, ``\\u2028``), so a
+    message quoting user input (a file's key, an account name) stays one line and cannot drive a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def utc_text(seconds: int, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
+    """A unix time as UTC text; a time past year 9999 (a valid uint64 on chain) shows as ``unix <seconds>``."""
+    try:
+        return _dt.datetime.fromtimestamp(int(seconds), _dt.UTC).strftime(fmt)
+    except (OverflowError, OSError, ValueError):
+        return f"unix {int(seconds)}"
+
+
+#: deeper than any claim file, FHIR resource, evidence package or keystore nests (FHIR stays under ~20)
+MAX_JSON_DEPTH = 100
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_JSON_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(text: str | bytes) -> int:
+    """How deep `text`'s arrays and objects nest (brackets inside strings ignored), without parsing it.
+
+    Checked before ``json.loads`` because the parser recurses: a deep document raises RecursionError, and in a
+    process where a library has raised the recursion limit (py_ecc sets 100,000) it overflows the C stack and
+    kills the interpreter instead."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    brackets = _JSON_BRACKETS.findall(_JSON_STRING.sub(b"", data))
+    return max(accumulate(1 if b in (b"[", b"{") else -1 for b in brackets), default=0)
+
+
+def check_json_depth(text: str | bytes, what: str) -> None:
+    """InputError naming `what` when `text` nests deeper than MAX_JSON_DEPTH."""
+    from medchain.errors import InputError  # (errors imports this module)
+
+    depth = json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise InputError(f"{what}: JSON nested {depth} levels deep (at most {MAX_JSON_DEPTH})")
