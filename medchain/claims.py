@@ -14,6 +14,7 @@ land.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -33,9 +34,10 @@ from medchain.chain import Signer, signer_address
 from medchain.claimfile import ClaimEntry, ClaimModel
 from medchain.codes import DATA_CLASS_NAMES, PURPOSES, ROLES, class_names
 from medchain.contracts import Suite
-from medchain.errors import ContractRevert, InputError, MedchainError
+from medchain.errors import ContractRevert, InputError, MedchainError, NodeLost
 from medchain.hashing import patient_commitment, record_leaf
 from medchain.journal import fault_point
+from medchain.text import is_digits, utc_text
 
 __all__ = [
     "REJECT_REASONS",
@@ -96,6 +98,11 @@ Progress = Callable[[ClaimEntry, "SubmitResult"], None]
 # ---- money ----
 
 
+UINT96_MAX = 2**96 - 1
+UINT128_MAX = 2**128 - 1
+_AMOUNT_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?|[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
+
+
 @dataclass(frozen=True)
 class Currency:
     """The settlement token: converts between decimal currency amounts and base units."""
@@ -104,15 +111,26 @@ class Currency:
     symbol: str
     decimals: int
 
-    def units(self, amount: str | Decimal) -> int:
-        """Base units of a decimal amount given as text (``"1234.50"``); InputError if malformed."""
-        try:
-            value = Decimal(str(amount).strip().replace(",", ""))
-        except ArithmeticError:
-            raise InputError(f"amount {amount!r} is not a decimal number") from None
+    def units(self, amount: str | Decimal, *, limit: int = UINT96_MAX) -> int:
+        """Base units of a decimal amount given as text (``"1234.50"``, ``"1,234.50"``); InputError if it is
+        malformed, not positive, finer than the token's decimals, or over `limit` base units (the contract
+        keeps amounts in uint96). A comma is only a thousands separator: ``"1,50"`` is refused, not 150."""
+        text = str(amount).strip()
+        if isinstance(amount, Decimal):
+            value = amount
+        elif _AMOUNT_TEXT.fullmatch(text):
+            value = Decimal(text.replace(",", ""))
+        else:
+            raise InputError(f"amount {text!r} is not a decimal number like 1234.50 or 1,234.50")
+        if not value.is_finite() or value <= 0:
+            raise InputError(f"amount {text!r} must be a positive number")
+        if value.adjusted() > 40:  # far over any uint96 amount; keeps scaleb() inside the decimal context
+            raise InputError(f"amount {text!r} is too large (at most {self.fmt(limit)})")
         units = value.scaleb(self.decimals)
-        if not value.is_finite() or value <= 0 or units != units.to_integral_value():
-            raise InputError(f"amount {amount!r} must be positive with at most {self.decimals} decimals")
+        if units != units.to_integral_value():
+            raise InputError(f"amount {text!r} has more than {self.decimals} decimals")
+        if units > limit:
+            raise InputError(f"amount {text!r} is too large (at most {self.fmt(limit)})")
         return int(units)
 
     def fmt(self, units: int) -> str:
@@ -323,7 +341,7 @@ def _evidence_status(suite: Suite, holder: str, item: tuple[bytes, bytes, int]) 
 
 
 def _date(timestamp: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(timestamp))
+    return utc_text(timestamp)
 
 
 # ---- the journal ----
@@ -452,6 +470,8 @@ def submit_claims(
     for entry in entries:
         try:
             result = _submit_one(suite, entry, signer, journal, money, dry_run, from_block)
+        except NodeLost:
+            raise  # the journal keeps what was done; the same command resumes once the node is back
         except MedchainError as exc:  # a node hiccup on one claim is reported, the next claim still runs
             result = SubmitResult(entry.source, entry.claim.reference, "failed", problems=[str(exc)])
         results.append(result)
@@ -539,9 +559,14 @@ def _known(
         ]
         return result
     if row is not None and row["status"] == "submitted":
-        result.claim_id, result.tx_hash = row["claim_id"], row["tx_hash"]
-        return result
-    if row is not None and row["status"] == "sent":
+        if _mined(suite.w3, row["tx_hash"]):
+            result.claim_id, result.tx_hash = row["claim_id"], row["tx_hash"]
+            return result
+        # the recorded transaction is no longer on chain (a reorg): pending again, landed elsewhere, or lost
+        resolved = _resolve_sent(suite, journal, row, result) if row["tx_hash"] else None
+        if resolved is not None:
+            return resolved
+    elif row is not None and row["status"] == "sent":
         return _resolve_sent(suite, journal, row, result)
     found = _find_on_chain(suite, claim, sender, from_block)
     if found is not None:
@@ -577,6 +602,17 @@ def _resolve_sent(
     result.outcome, result.tx_hash = "pending", row["tx_hash"]
     result.problems = [f"transaction {row['tx_hash']} is still pending; re-run once it is mined"]
     return result
+
+
+def _mined(w3: Web3, tx_hash: str | None) -> bool:
+    """Is the transaction (still) in the chain with success? A reorg removes the receipt of a dropped one."""
+    if not tx_hash:
+        return False
+    try:
+        receipt = w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+    except TransactionNotFound:
+        return False
+    return receipt is not None and receipt["status"] == 1
 
 
 def _find_on_chain(
@@ -730,7 +766,7 @@ def _queue_item(suite: Suite, claim: ClaimInfo, log: Any, now: int) -> QueueItem
 
 def _class_code(name: str) -> int:
     return next(
-        (code for code, n in DATA_CLASS_NAMES.items() if n == name), int(name) if name.isdigit() else 0
+        (code for code, n in DATA_CLASS_NAMES.items() if n == name), int(name) if is_digits(name) else 0
     )
 
 
@@ -839,7 +875,7 @@ def _decision(suite: Suite, claim_id: int, outcome: str, receipt: TxReceipt) -> 
 
 def parse_reason(text: str | int) -> int:
     """A rejection reason code from a name (``NOT_COVERED``) or number (1..65535)."""
-    if isinstance(text, int) or str(text).strip().isdigit():
+    if isinstance(text, int) or is_digits(str(text).strip()):
         code = int(text)
         if 1 <= code <= 0xFFFF:
             return code

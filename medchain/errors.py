@@ -15,10 +15,14 @@ from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from web3.utils.abi import filter_abi_by_type
 
 from medchain import abi as _abi_pkg
+from medchain.text import one_line
 
 
 class MedchainError(Exception):
     """Root of every error medchain raises on purpose. `str(err)` is a one-line message."""
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 class InputError(MedchainError):
@@ -31,6 +35,11 @@ class ConfigError(MedchainError):
 
 class ChainError(MedchainError):
     """The node could not be reached, or did not answer as expected (timeouts included)."""
+
+
+class NodeLost(ChainError):
+    """The node went away in the middle of the work (connection refused or reset, a request timed out):
+    nothing further can succeed, so batch commands stop instead of failing every remaining item."""
 
 
 class ContractRevert(MedchainError):

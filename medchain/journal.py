@@ -285,7 +285,35 @@ class Journal:
                 (note, int(time.time()), sub_id),
             )
 
+    def reopen(self, sub_id: int, note: str) -> None:
+        """Back to ``prepared`` (its items ``pending``): the chain lost what the journal recorded as done (a
+        reorg removed the anchoring transaction), so the next settle anchors it again."""
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE record_items SET state = 'pending' WHERE submission_id = ? AND state = 'anchored'",
+                (sub_id,),
+            )
+            conn.execute(
+                "UPDATE record_submissions SET status = 'prepared', note = ?, updated_at = ? WHERE id = ?",
+                (note, int(time.time()), sub_id),
+            )
+
     # ---- reading ----
+
+    def done_holding(self, leaves: Sequence[bytes]) -> list[Submission]:
+        """The ``done`` submissions that anchored any of ``leaves``, oldest first."""
+        ids: set[int] = set()
+        for start in range(0, len(leaves), _IN_CHUNK):
+            chunk = leaves[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT DISTINCT s.id FROM record_items i JOIN record_submissions s ON s.id = i.submission_id"
+                f" WHERE s.chain_id = ? AND s.registry = ? AND s.status = 'done' AND i.state = 'anchored'"
+                f" AND i.leaf IN ({marks})",
+                (self.chain_id, self.registry, *chunk),
+            )
+            ids.update(int(r[0]) for r in rows)
+        return [self.get(i) for i in sorted(ids)]
 
     def get(self, sub_id: int) -> Submission:
         row = self.conn.execute("SELECT * FROM record_submissions WHERE id = ?", (sub_id,)).fetchone()

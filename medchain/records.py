@@ -26,7 +26,7 @@ from web3.types import TxReceipt
 from medchain import tx
 from medchain.chain import Signer, signer_address
 from medchain.codes import DATA_CLASS_NAMES, PURPOSE_NAMES, ROLES, parse_data_class, parse_purpose
-from medchain.errors import ChainError, ContractRevert, InputError
+from medchain.errors import ChainError, ContractRevert, InputError, NodeLost
 from medchain.hashing import (
     METHOD_BYTES,
     METHOD_FHIR,
@@ -265,11 +265,12 @@ def anchor_files(
 ) -> AnchorReport:
     """Anchors hashed files of one patient and class (anchor/anchorMany, or amend of ``amends``)."""
     report = AnchorReport()
+    klass = parse_data_class(data_class)
+    items = [item_for(svc.journal, svc.hospital, r, patient, klass) for r in results]
+    recheck(svc, [i.leaf for i in items])
     resumed = resume(svc)
     report.resumed = len(resumed)
     report.settled += resumed
-    klass = parse_data_class(data_class)
-    items = [item_for(svc.journal, svc.hospital, r, patient, klass) for r in results]
     fresh, _ = _drop_journaled(svc.journal, items, report)
     if amends is not None:
         if len(items) != 1:
@@ -299,12 +300,13 @@ def anchor_batch(
     """Anchors records as one Merkle batch: resume first, drop what is journaled, build the tree, journal it,
     then send (constant gas whatever the size)."""
     report = AnchorReport()
-    resumed = resume(svc, progress)
-    report.resumed = len(resumed)
-    report.settled += resumed
     if progress is not None:
         progress("tree", 0, len(items))
     all_leaves = hash_leaves([i.value for i in items], RECORD_LEAF_ENCODING)
+    recheck(svc, all_leaves)
+    resumed = resume(svc, progress)
+    report.resumed = len(resumed)
+    report.settled += resumed
     fresh, leaves = _drop_journaled(svc.journal, items, report, all_leaves)
     if not fresh:
         return report
@@ -319,6 +321,33 @@ def anchor_batch(
     fault_point("after-journal")
     report.settled.append(settle(svc, sub, progress))
     return report
+
+
+def recheck(svc: RecordService, leaves: Sequence[bytes]) -> list[Submission]:
+    """Checks the ``done`` submissions holding ``leaves`` against the chain. One the chain no longer has (a
+    reorg removed its transaction) is reopened, so the `resume` that follows anchors it again; one that
+    landed again in another block gets its block and time refreshed. Returns the reopened submissions."""
+    reopened = []
+    for sub in svc.journal.done_holding(leaves):
+        if sub.kind == "batch":
+            assert sub.root is not None
+            batch = _get_batch(svc.registry, sub.root)
+            if batch["hospital"] == sub.hospital:
+                if batch["anchoredAt"] != sub.anchored_at:
+                    _finish(svc, sub, None)
+                continue
+        else:
+            receipt = _known_receipt(svc, sub.tx_hash) if sub.tx_hash is not None else None
+            if receipt is not None and receipt["status"] == 1:
+                if receipt["blockNumber"] != sub.block_number:
+                    _finish(svc, sub, receipt)
+                continue
+            anchored = [_get_record(svc.registry, it.leaf)["hospital"] for it in svc.journal.items(sub.id)]
+            if ZERO_ADDRESS not in anchored:
+                continue  # on chain (the transaction was not ours to know, e.g. found on chain earlier)
+        svc.journal.reopen(sub.id, "the chain no longer has this anchoring (reorg); anchoring again")
+        reopened.append(sub)
+    return reopened
 
 
 def _drop_journaled(
@@ -426,6 +455,8 @@ def _known_receipt(svc: RecordService, tx_hash: bytes) -> TxReceipt | None:
         return None
     try:
         return tx.wait(svc.w3, tx_hash, timeout=svc.receipt_timeout)
+    except NodeLost:
+        raise
     except (ChainError, ContractRevert):
         return None
 
