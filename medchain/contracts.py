@@ -69,7 +69,7 @@ class Suite:
         contract = getattr(self, field, None)
         if contract is None:
             raise ConfigError(f"{PARTS.get(field, field)} is not deployed on chain {self.w3.eth.chain_id}")
-        return contract  # type: ignore[no-any-return]
+        return contract
 
     def addresses(self) -> dict[str, str]:
         return {

@@ -45,7 +45,9 @@ def plan(council: Sequence[str], names: Sequence[str], threshold: int, token: st
     steps += [
         Step(
             "ClaimsManager",
-            lambda a: [a["Consortium"], a["ConsentRegistry"], a["RecordRegistry"], token or a["SettlementToken"]],
+            lambda a: [
+                a["Consortium"], a["ConsentRegistry"], a["RecordRegistry"], token or a["SettlementToken"]
+            ],
         ),
         Step("DrugTrace", lambda a: [a["Consortium"]]),
     ]

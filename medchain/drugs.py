@@ -235,7 +235,7 @@ def expiry_to_unix(day: _dt.date) -> int:
 def expiry_from_unix(value: int) -> _dt.date:
     try:
         return _dt.datetime.fromtimestamp(int(value), tz=_dt.UTC).date()
-    except (OverflowError, OSError, ValueError):  # a uint64 past year 9999 (set by a contract caller directly)
+    except (OverflowError, OSError, ValueError):  # a uint64 past year 9999 (set by a contract caller)
         return _dt.date.max
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode as abi_decode
+from eth_typing import ABI
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from web3.utils.abi import filter_abi_by_type
 
@@ -76,7 +77,7 @@ def _error_table() -> dict[bytes, dict[str, Any]]:
     """selector -> error ABI entry, over every ABI shipped in medchain/abi (and build/ when present)."""
     table: dict[bytes, dict[str, Any]] = {}
     for abi in _abi_pkg.all_abis():
-        for entry in filter_abi_by_type("error", abi):
+        for entry in filter_abi_by_type("error", cast(ABI, abi)):
             table.setdefault(function_abi_to_4byte_selector(entry), dict(entry))
     return table
 
@@ -84,7 +85,7 @@ def _error_table() -> dict[bytes, dict[str, Any]]:
 def register_abi(abi: list[dict[str, Any]]) -> None:
     """Make a further ABI's custom errors decodable (e.g. a test harness)."""
     table = _error_table()
-    for entry in filter_abi_by_type("error", abi):
+    for entry in filter_abi_by_type("error", cast(ABI, abi)):
         table.setdefault(function_abi_to_4byte_selector(entry), dict(entry))
 
 

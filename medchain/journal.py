@@ -307,7 +307,8 @@ class Journal:
             chunk = leaves[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = self.conn.execute(
-                f"SELECT DISTINCT s.id FROM record_items i JOIN record_submissions s ON s.id = i.submission_id"
+                f"SELECT DISTINCT s.id FROM record_items i"
+                f" JOIN record_submissions s ON s.id = i.submission_id"
                 f" WHERE s.chain_id = ? AND s.registry = ? AND s.status = 'done' AND i.state = 'anchored'"
                 f" AND i.leaf IN ({marks})",
                 (self.chain_id, self.registry, *chunk),

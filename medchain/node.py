@@ -80,7 +80,8 @@ class Anvil:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 err = (self.process.stderr.read() if self.process.stderr else b"").decode(errors="replace")
-                raise ChainError(f"anvil exited at start: {err.strip().splitlines()[-1] if err.strip() else '?'}")
+                last = err.strip().splitlines()[-1] if err.strip() else "?"
+                raise ChainError(f"anvil exited at start: {last}")
             try:
                 if w3.eth.chain_id == self.chain_id:
                     return self

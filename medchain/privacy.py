@@ -51,7 +51,8 @@ def storage_words(w3: Web3, addresses: Iterable[str]) -> dict[str, dict[int, byt
     for address, account in state["accounts"].items():
         if address.lower() in wanted:
             words[address] = {
-                int(slot, 16): int(value, 16).to_bytes(32, "big") for slot, value in account["storage"].items()
+                int(slot, 16): int(value, 16).to_bytes(32, "big")
+                for slot, value in account["storage"].items()
             }
     return words
 

@@ -16,15 +16,17 @@ def is_digits(text: str) -> bool:
 
 
 def one_line(text: str) -> str:
-    """`text` with line breaks and other non-printable characters escaped (``\\n``, ``\\x1b``, ``\\u2028``), so a
-    message quoting user input (a file's key, an account name) stays one line and cannot drive a terminal."""
+    """`text` with line breaks and other non-printable characters escaped (``\\n``, ``\\x1b``,
+    ``\\u2028``), so a message quoting user input (a file's key, an account name) stays one line and
+    cannot drive a terminal."""
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def utc_text(seconds: int, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    """A unix time as UTC text; a time past year 9999 (a valid uint64 on chain) shows as ``unix <seconds>``."""
+    """A unix time as UTC text; a time past year 9999 (a valid uint64 on chain) shows as
+    ``unix <seconds>``."""
     try:
         return _dt.datetime.fromtimestamp(int(seconds), _dt.UTC).strftime(fmt)
     except (OverflowError, OSError, ValueError):

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from hexbytes import HexBytes
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout as RequestsTimeout
 from web3 import Web3
@@ -19,7 +20,7 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
-from web3.types import TxParams, TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from medchain.chain import Signer, signer_address
 from medchain.errors import ChainError, ContractRevert, MedchainError, NodeLost, decode_revert
@@ -68,13 +69,14 @@ def _fees(w3: Web3) -> TxParams:
     if base is None or type(w3).__module__.startswith("brownie"):
         # brownie's web3 carries a gas-price middleware that refuses EIP-1559 fields
         return {"gasPrice": w3.eth.gas_price}
-    if int(base) == 0:  # a free-gas chain (Besu zeroBaseFee + min-gas-price 0, Anvil --base-fee 0): pay nothing
-        return {"maxFeePerGas": 0, "maxPriorityFeePerGas": 0}
+    if int(base) == 0:
+        # a free-gas chain (Besu zeroBaseFee + min-gas-price 0, Anvil --base-fee 0): pay nothing
+        return {"maxFeePerGas": Wei(0), "maxPriorityFeePerGas": Wei(0)}
     try:
         tip = w3.eth.max_priority_fee
     except (Web3RPCError, ValueError):
-        tip = 0
-    return {"maxFeePerGas": 2 * int(base) + int(tip), "maxPriorityFeePerGas": int(tip)}
+        tip = Wei(0)
+    return {"maxFeePerGas": Wei(2 * int(base) + int(tip)), "maxPriorityFeePerGas": Wei(int(tip))}
 
 
 def _node_key(w3: Web3) -> str:
@@ -148,7 +150,9 @@ def build(w3: Web3, fn: ContractFunction, sender: Signer, value: int = 0) -> TxP
     return fn.build_transaction(params)
 
 
-def send(w3: Web3, fn: ContractFunction, sender: Signer, *, timeout: float = 120.0, value: int = 0) -> TxReceipt:
+def send(
+    w3: Web3, fn: ContractFunction, sender: Signer, *, timeout: float = 120.0, value: int = 0
+) -> TxReceipt:
     """Send `fn` from `sender` and wait for its receipt; raises ContractRevert on a revert."""
     return wait(w3, submit(w3, fn, sender, value=value), timeout=timeout, fn=fn, sender=sender)
 
@@ -162,7 +166,8 @@ def submit(w3: Web3, fn: ContractFunction, sender: Signer, *, value: int = 0) ->
             if isinstance(sender, str):
                 tx.pop("nonce", None)
                 return bytes(w3.eth.send_transaction(tx))
-            nonce = tx["nonce"] = _reserve_nonce(w3, sender.address)
+            nonce = _reserve_nonce(w3, sender.address)
+            tx["nonce"] = Nonce(nonce)
             signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
             tx_hash = bytes(w3.eth.send_raw_transaction(signed.raw_transaction))
             _sent(w3, sender.address, nonce, tx_hash)
@@ -187,7 +192,9 @@ def wait(
     """Wait for a receipt; a failed status is replayed as a call to decode its revert."""
     try:
         with _node_errors(w3, f"waiting for the receipt of {Web3.to_hex(tx_hash)}"):
-            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.1)
+            receipt = w3.eth.wait_for_transaction_receipt(
+                HexBytes(tx_hash), timeout=timeout, poll_latency=0.1
+            )
     except TimeExhausted:
         raise ChainError(f"no receipt for {Web3.to_hex(tx_hash)} within {timeout:.0f} s") from None
     if receipt["status"] == 1:

@@ -18,9 +18,11 @@ def main() -> None:
         deployer = load_signer(None)
     except ConfigError:
         deployer = accounts[0].address
-    council = [a for a in os.environ.get("MEDCHAIN_COUNCIL", "").split(",") if a] or [signer_address(deployer)]
+    council = [a for a in os.environ.get("MEDCHAIN_COUNCIL", "").split(",") if a]
+    council = council or [signer_address(deployer)]
     threshold = int(os.environ.get("MEDCHAIN_THRESHOLD", "1"))
-    manifest = deploy_all(web3, deployer, council, threshold=threshold, force=bool(os.environ.get("MEDCHAIN_FORCE")))
+    force = bool(os.environ.get("MEDCHAIN_FORCE"))
+    manifest = deploy_all(web3, deployer, council, threshold=threshold, force=force)
     for name, entry in manifest["contracts"].items():
         print(f"{name:<16} {entry['address']}")
     print(f"manifest: {manifest_path(manifest['chainId'])}")

@@ -56,5 +56,6 @@ def reverts_with(error: str, *args: Any) -> Iterator[None]:
 
 def admit(consortium: Any, council: Any, member: Any, role_mask: int, name: str = "", uri: str = "") -> None:
     """Admit `member` with `role_mask` through a threshold-1 council (propose auto-approves, then execute)."""
-    tx = consortium.propose(ADMIT, member, role_mask, name or f"member {str(member)[:8]}", uri, {"from": council})
+    label = name or f"member {str(member)[:8]}"
+    tx = consortium.propose(ADMIT, member, role_mask, label, uri, {"from": council})
     consortium.execute(tx.return_value, {"from": council})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ EXPORTED = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_abi(name: str) -> list[dict[str, Any]]:
     """The ABI of contract `name`: the packaged export, else brownie's build/ artifact."""
     exported = ABI_DIR / f"{name}.json"

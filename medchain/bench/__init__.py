@@ -62,7 +62,7 @@ class BenchContext:
         """Deploy a test-only harness (contracts/test) for in-contract measurements."""
         artifact = load_artifact(name)
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        receipt = send(self.w3, factory.constructor(*args), self.accounts["council"])
+        receipt = self.send(factory.constructor(*args), self.accounts["council"])
         return self.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
 
 
@@ -74,7 +74,7 @@ def make_context(w3: Web3) -> BenchContext:
     """Deploy the suite on `w3` and admit one member per role (threshold-1 council)."""
     from medchain.codes import ROLE_BITS
 
-    names = dict(zip(ROLE_ACCOUNTS, w3.eth.accounts, strict=False))
+    names: dict[str, str] = dict(zip(ROLE_ACCOUNTS, w3.eth.accounts, strict=False))
     manifest = deploy_all(w3, names["council"], [names["council"]], ["Council"], 1, write=False)
     suite = Suite.load(w3, manifest)
     roles = {"hospital": "HOSPITAL", "hospital_b": "HOSPITAL", "insurer": "INSURER", "insurer_b": "INSURER",
@@ -123,7 +123,8 @@ def render_markdown(rows: list[Row], meta: dict[str, Any]) -> str:
     for r in rows:
         ok = "" if r.ok is None else ("yes" if r.ok else "**NO**")
         lines.append(
-            f"| {r.area} | {r.operation} | {_num(r.value)} | {r.unit} | {_num(r.floor)} | {_num(r.target)} | {ok} | {r.note} |"
+            f"| {r.area} | {r.operation} | {_num(r.value)} | {r.unit} | {_num(r.floor)} "
+            f"| {_num(r.target)} | {ok} | {r.note} |"
         )
     return "\n".join(lines) + "\n"
 

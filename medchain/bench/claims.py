@@ -41,7 +41,8 @@ def rows(ctx: BenchContext) -> None:
         return items
 
     def submit(n: int, sender: str) -> tuple[int, int]:
-        receipt = ctx.send(claims.functions.submitClaim(policy, 10_000, evidence(n), bytes(32), os.urandom(32)), sender)
+        fn = claims.functions.submitClaim(policy, 10_000, evidence(n), bytes(32), os.urandom(32))
+        receipt = ctx.send(fn, sender)
         claim_id = claims.events.ClaimSubmitted().process_receipt(receipt)[0]["args"]["claimId"]
         return int(claim_id), int(receipt["gasUsed"])
 

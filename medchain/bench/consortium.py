@@ -14,7 +14,8 @@ def rows(ctx: BenchContext) -> None:
     c = ctx.suite.consortium
     council, hospital = ctx.accounts["council"], ctx.accounts["hospital"]
     newcomer = Account.create().address
-    receipt = ctx.send(c.functions.propose(1, newcomer, ROLE_BITS["HOSPITAL"], "Hospital C", "https://c.example"), council)
+    fn = c.functions.propose(1, newcomer, ROLE_BITS["HOSPITAL"], "Hospital C", "https://c.example")
+    receipt = ctx.send(fn, council)
     ctx.add("Consortium", "propose (admit, proposer approves)", receipt["gasUsed"])
     proposal_id = c.events.ProposalCreated().process_receipt(receipt)[0]["args"]["proposalId"]
     receipt = ctx.send(c.functions.execute(proposal_id), council)

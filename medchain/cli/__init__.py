@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -23,17 +23,23 @@ from medchain.cli import web as web_cmd
 from medchain.cli.options import CliState, err_console
 from medchain.errors import MedchainError, one_line
 
+if TYPE_CHECKING:
+    # the Context type TyperGroup.invoke is declared with (typer vendors click as typer._click)
+    from typer._click import Context as ClickContext
+
 
 def _fail(message: str) -> typer.Exit:
     """Print an expected failure as one line on stderr; the returned Exit(1) is raised by the caller."""
-    err_console().print(f"error: {one_line(message)}", style="bold red", highlight=False, soft_wrap=True, markup=False)
+    err_console().print(
+        f"error: {one_line(message)}", style="bold red", highlight=False, soft_wrap=True, markup=False
+    )
     return typer.Exit(1)
 
 
 class MedchainGroup(TyperGroup):
     """Root group: MedchainErrors (and anything unexpected) become one line unless --debug."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         try:
             return super().invoke(ctx)
         except MedchainError as exc:
@@ -44,10 +50,11 @@ class MedchainGroup(TyperGroup):
             if _debug(ctx) or type(exc).__module__.startswith("typer"):
                 raise  # --debug, or typer's own exits, usage errors and aborts
             first = str(exc).splitlines()[0] if str(exc) else ""
-            raise _fail(f"unexpected {type(exc).__name__}: {first} (re-run with --debug for details)") from None
+            message = f"unexpected {type(exc).__name__}: {first} (re-run with --debug for details)"
+            raise _fail(message) from None
 
 
-def _debug(ctx: typer.Context) -> bool:
+def _debug(ctx: ClickContext) -> bool:
     obj = ctx.find_root().obj
     return bool(getattr(obj, "debug", False))
 
@@ -67,13 +74,16 @@ def root(
     rpc_url: Annotated[
         str | None, typer.Option("--rpc-url", envvar="MEDCHAIN_RPC_URL", help="EVM JSON-RPC endpoint")
     ] = None,
-    network: Annotated[str | None, typer.Option("--network", help="brownie network id instead of --rpc-url")] = None,
+    network: Annotated[
+        str | None, typer.Option("--network", help="brownie network id instead of --rpc-url")
+    ] = None,
     account: Annotated[
         str | None,
         typer.Option(
             "--account",
             envvar="MEDCHAIN_ACCOUNT",
-            help="acting key: a name N (keys from MEDCHAIN_PRIVATE_KEY_N / MEDCHAIN_KEYSTORE_N) or a node account index",
+            help="acting key: a name N (keys from MEDCHAIN_PRIVATE_KEY_N / MEDCHAIN_KEYSTORE_N)"
+            " or a node account index",
         ),
     ] = None,
     manifest: Annotated[Path | None, typer.Option("--manifest", help="deployment manifest JSON")] = None,

@@ -66,7 +66,9 @@ def _time_arg(value: str | None, now: int, what: str) -> int:
 def _uint64(seconds: int, what: str) -> int:
     """A unix time the contracts can store (uint64, not before 1970)."""
     if not 0 <= seconds < 2**64:
-        raise InputError(f"{what}: {seconds} is outside the unix times a contract can store (1970 .. 2^64-1 s)")
+        raise InputError(
+            f"{what}: {seconds} is outside the unix times a contract can store (1970 .. 2^64-1 s)"
+        )
     return seconds
 
 
@@ -109,7 +111,8 @@ def _run(
     st: CliState, suite: Any, entries: list[ClaimEntry], signer: Any, journal: Any, dry_run: bool
 ) -> list[svc.SubmitResult]:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console(), transient=True, disable=st.json or len(entries) < 2) as bar:
+    quiet = st.json or len(entries) < 2
+    with Progress(*columns, console=err_console(), transient=True, disable=quiet) as bar:
         task = bar.add_task("claims", total=len(entries))
 
         def advance(entry: ClaimEntry, result: svc.SubmitResult) -> None:
@@ -250,7 +253,9 @@ def reserve_deposit(
     suite = st.suite()
     money = svc.currency(suite)
     target = address_arg(insurer, "insurer") if insurer else None
-    _print_reserve(st, svc.deposit_reserve(suite, st.signer(), money.units(amount, limit=svc.UINT128_MAX), target), money)
+    _print_reserve(
+        st, svc.deposit_reserve(suite, st.signer(), money.units(amount, limit=svc.UINT128_MAX), target), money
+    )
 
 
 @reserve_app.command("withdraw")
@@ -263,7 +268,9 @@ def reserve_withdraw(
     st = state(ctx, json_out)
     suite = st.suite()
     money = svc.currency(suite)
-    _print_reserve(st, svc.withdraw_reserve(suite, st.signer(), money.units(amount, limit=svc.UINT128_MAX)), money)
+    _print_reserve(
+        st, svc.withdraw_reserve(suite, st.signer(), money.units(amount, limit=svc.UINT128_MAX)), money
+    )
 
 
 @reserve_app.command("show")

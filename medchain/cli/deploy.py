@@ -10,7 +10,9 @@ from medchain.cli.options import JsonOpt, address_arg, console, output, state
 from medchain.deploy import deploy_all, manifest_path, read_manifest
 from medchain.errors import InputError
 
-app = typer.Typer(help="Deploy the suite and inspect deployments.", no_args_is_help=False, invoke_without_command=True)
+app = typer.Typer(
+    help="Deploy the suite and inspect deployments.", no_args_is_help=False, invoke_without_command=True
+)
 
 
 @app.callback(invoke_without_command=True)
@@ -53,7 +55,8 @@ def deploy(
     if st.json:
         output(st, manifest)
     else:
-        console().print(f"[green]deployed[/] on chain {manifest['chainId']} -> {manifest_path(manifest['chainId'])}")
+        where = manifest_path(manifest["chainId"])
+        console().print(f"[green]deployed[/] on chain {manifest['chainId']} -> {where}")
 
 
 @app.command("show")

@@ -19,8 +19,12 @@ app = typer.Typer(help="Run a local chain that keeps its state between runs.")
 def start(
     port: Annotated[int, typer.Option(help="port to listen on (0 = a free one)")] = 8545,
     chain_id: Annotated[int, typer.Option(help="chain id")] = 1337,
-    state_file: Annotated[Path | None, typer.Option("--state", help="state file (default .medchain/anvil-state.json)")] = None,
-    gas_price: Annotated[int | None, typer.Option(help="fixed gas price in wei (0 = a free-gas chain)")] = None,
+    state_file: Annotated[
+        Path | None, typer.Option("--state", help="state file (default .medchain/anvil-state.json)")
+    ] = None,
+    gas_price: Annotated[
+        int | None, typer.Option(help="fixed gas price in wei (0 = a free-gas chain)")
+    ] = None,
 ) -> None:
     """Start Anvil in the foreground with its state loaded from and saved to a file (Ctrl-C to stop)."""
     node = Anvil(port=port, chain_id=chain_id, state_file=state_file or state_dir() / "anvil-state.json",

@@ -83,7 +83,9 @@ def state(ctx: typer.Context, json_out: bool = False) -> CliState:
     return root.obj
 
 
-def output(st: CliState, data: Any, rows: list[dict[str, Any]] | None = None, title: str | None = None) -> None:
+def output(
+    st: CliState, data: Any, rows: list[dict[str, Any]] | None = None, title: str | None = None
+) -> None:
     """Print `data` as JSON with --json, else `rows` (default: `data` itself) as a table or key/value list."""
     if st.json:
         console().print_json(json.dumps(data, default=_json_default))

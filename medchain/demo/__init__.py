@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 from rich.console import Console
 from rich.table import Table
 from web3 import Web3
@@ -86,29 +87,37 @@ class DemoContext:
         for block_number in range(first_block, self.w3.eth.block_number + 1):
             block = self.w3.eth.get_block(block_number, full_transactions=False)
             for tx_hash in block["transactions"]:
-                result.gas += int(self.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])
+                # hashes only (full_transactions=False), never TxData
+                receipt = self.w3.eth.get_transaction_receipt(cast(HexBytes, tx_hash))
+                result.gas += int(receipt["gasUsed"])
                 result.txs += 1
         self.steps.append(result)
         self.console.print(
-            f"    [dim]{result.txs} transactions, {result.gas:,} gas, {result.seconds:.1f} s[/]", highlight=False
+            f"    [dim]{result.txs} transactions, {result.gas:,} gas, {result.seconds:.1f} s[/]",
+            highlight=False,
         )
 
 
 def _actors(w3: Web3, funder: str | None) -> dict[str, LocalAccount]:
-    """Fresh local keys for every party (deterministic per run would leak across runs: new ones each time).
-    Funded from the node's first account when the chain charges gas; the patient never holds ETH."""
-    names = ["council_1", "council_2", "council_3", *ROLES_BY_ACTOR, "insurer_x_op1", "insurer_x_op2", "patient"]
+    """Fresh local keys for every party (deterministic per run would leak across runs: new ones each
+    time). Funded from the node's first account when the chain charges gas; the patient never holds ETH."""
+    names = [
+        "council_1", "council_2", "council_3", *ROLES_BY_ACTOR, "insurer_x_op1", "insurer_x_op2", "patient"
+    ]  # fmt: skip
     actors = {name: Account.create() for name in names}
     if funder is not None:
         for name, account in actors.items():
             if name != "patient":
-                w3.eth.send_transaction({"from": funder, "to": account.address, "value": 10**19})  # type: ignore[typeddict-item]
+                w3.eth.send_transaction(
+                    {"from": funder, "to": account.address, "value": 10**19}  # type: ignore[typeddict-item]
+                )
     return actors
 
 
-def run(chain: str = "anvil", out_dir: Path | None = None, records: int = 10_000, console: Console | None = None,
-        keep_running: bool = False) -> DemoContext:  # fmt: skip
-    """Run every step on a fresh chain (`anvil`: a free-gas Anvil started here; `pyevm`: py-evm in process)."""
+def run(chain: str = "anvil", out_dir: Path | None = None, records: int = 10_000,
+        console: Console | None = None, keep_running: bool = False) -> DemoContext:  # fmt: skip
+    """Run every step on a fresh chain (`anvil`: a free-gas Anvil started here; `pyevm`: py-evm in
+    process)."""
     from medchain import node as node_mod
     from medchain.artifacts import project_root
     from medchain.chain import connect_pyevm

@@ -14,7 +14,8 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛"]
 #: (ICD-10 code, display) — diagnosis codes that must never reach the chain
 DIAGNOSES = [("J18.9", "Pneumonia, unspecified"), ("E11.9", "Type 2 diabetes"), ("I10", "Hypertension"),
-             ("K35.80", "Acute appendicitis"), ("F32.9", "Depressive episode"), ("B20", "HIV disease")]  # fmt: skip
+             ("K35.80", "Acute appendicitis"), ("F32.9", "Depressive episode"),
+             ("B20", "HIV disease")]  # fmt: skip
 LAB_CODES = [("2345-7", "Glucose"), ("718-7", "Hemoglobin"), ("2160-0", "Creatinine")]
 
 
@@ -33,7 +34,10 @@ class Planted:
 
 def national_id(rng: random.Random) -> str:
     """An 18-character resident identity number of the right shape (region, birth date, order, check)."""
-    body = f"36{rng.randint(1000, 9999)}{rng.randint(1950, 2010)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    body = (
+        f"36{rng.randint(1000, 9999)}{rng.randint(1950, 2010)}"
+        f"{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    )
     body += f"{rng.randint(0, 999):03d}"
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
@@ -80,5 +84,6 @@ def write_records(folder: Path, count: int, seed: int = 7) -> Planted:
     planted = Planted()
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
-        (folder / f"record-{i:05d}.json").write_text(json.dumps(fhir_record(rng, i, planted), ensure_ascii=False))
+        record = fhir_record(rng, i, planted)
+        (folder / f"record-{i:05d}.json").write_text(json.dumps(record, ensure_ascii=False))
     return planted

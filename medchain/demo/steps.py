@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, cast
 
+from eth_typing import ChecksumAddress
 from eth_utils import keccak
 from web3 import Web3
 
@@ -31,8 +32,9 @@ def deploy_and_admit(ctx: DemoContext) -> None:
             ctx.say(f"{name:<16} {entry['address']}")
         c = suite.consortium
         for actor, (role, name) in ROLES_BY_ACTOR.items():
+            uri = f"https://{actor.replace('_', '-')}.example.cn/api"
             request = consortium.proposal_request("admit", target=ctx.address(actor), roles=role, name=name,
-                                                  uri=f"https://{actor.replace('_', '-')}.example.cn/api")  # fmt: skip
+                                                  uri=uri)  # fmt: skip
             proposal = consortium.propose(c, ctx.signer("council_1"), request)
             consortium.approve(c, ctx.signer("council_2"), proposal)
             consortium.execute(c, ctx.signer("council_3"), proposal)
@@ -58,14 +60,16 @@ def consent(ctx: DemoContext) -> None:
     with ctx.step(2, "A patient holding no ETH signs consent offline; hospital A relays it"):
         registry = ctx.suite.require("consent")  # type: ignore[union-attr]
         patient = ctx.address("patient")
-        ctx.say(f"patient {patient}: balance {ctx.w3.eth.get_balance(patient)} wei")
+        ctx.say(f"patient {patient}: balance {ctx.w3.eth.get_balance(cast(ChecksumAddress, patient))} wei")
         nonce = int(registry.functions.nonces(patient).call())
         grants = [
             ("hospital_b", "TREATMENT", "ALL"),
             ("insurer_x", "CLAIM", "LAB,IMAGING,BILLING"),
             ("insurer_y", "CLAIM", "LAB,IMAGING,BILLING"),
         ]
-        signed = [_grant(ctx, who, purpose, classes, nonce + i) for i, (who, purpose, classes) in enumerate(grants)]
+        signed = [
+            _grant(ctx, who, purpose, classes, nonce + i) for i, (who, purpose, classes) in enumerate(grants)
+        ]
         files = []
         for (who, purpose, classes), (message, domain, signature) in zip(grants, signed, strict=True):
             doc = {"typedData": signing.typed_data(message, domain), "signature": Web3.to_hex(signature)}
@@ -90,7 +94,9 @@ def _record_service(ctx: DemoContext, actor: str) -> records.RecordService:
     suite = ctx.suite
     assert suite is not None
     conn = ctx.facts.setdefault("store", open_store(ctx.out / "hospital-store.sqlite"))
-    return records.RecordService.open(ctx.w3, suite.require("records"), suite.consortium, conn, ctx.signer(actor))
+    return records.RecordService.open(
+        ctx.w3, suite.require("records"), suite.consortium, conn, ctx.signer(actor)
+    )
 
 
 def anchor_records(ctx: DemoContext) -> None:
@@ -107,11 +113,13 @@ def anchor_records(ctx: DemoContext) -> None:
         planted.diagnosis_codes |= singles.diagnosis_codes
         planted.texts |= singles.texts
         evidence_items = []
-        for path, klass in zip(sorted((folder / "patient").iterdir()), ("LAB", "IMAGING", "BILLING"), strict=True):
+        paths = sorted((folder / "patient").iterdir())
+        for path, klass in zip(paths, ("LAB", "IMAGING", "BILLING"), strict=True):
             result = hash_file(path)
             report = records.anchor_files(svc, [result], patient, klass)
             evidence_items.append((path, klass, result))
-            ctx.say(f"anchored {path.name} as {klass} ({result.method}) ok={not records.failures(report.settled)}")
+            ok = not records.failures(report.settled)
+            ctx.say(f"anchored {path.name} as {klass} ({result.method}) ok={ok}")
         ctx.facts["evidence_files"] = evidence_items
         manifest = folder / "batch-manifest.csv"
         others = [Web3.to_checksum_address(keccak(text=f"patient-{i}")[:20]) for i in range(50)]
@@ -133,6 +141,7 @@ def anchor_records(ctx: DemoContext) -> None:
             report = records.anchor_batch(svc, items, uri="", source=str(manifest), progress=progress)
         sub = report.settled[-1]
         ctx.facts["batch"] = sub
+        assert sub.root is not None  # a settled batch has its root
         ctx.say(f"batch of {len(items):,} records anchored: root 0x{sub.root.hex()} in one transaction")
 
 
@@ -152,7 +161,9 @@ def verify_and_access(ctx: DemoContext) -> None:
         ctx.say(f"hospital B checks it against the chain: {ctx.facts['evidence_verdict']}")
         registry = svc_b.registry
         proof = svc_a.journal.proof(sub.id, item.value_index)
-        fn = registry.functions.materialise(sub.root, item.record_hash, item.commitment, item.data_class, proof)
+        fn = registry.functions.materialise(
+            sub.root, item.record_hash, item.commitment, item.data_class, proof
+        )
         tx.send(ctx.w3, fn, ctx.signer("hospital_b"))
         ctx.say("hospital B materialises the record from the batch with its Merkle proof")
         salt = svc_a.journal.export_salt(svc_a.hospital, patient)
@@ -168,7 +179,8 @@ def _hex(value: Any) -> Any:
 def claim(ctx: DemoContext) -> None:
     from medchain.claimfile import load_file
 
-    with ctx.step(5, "Insurer X: policy and reserve; claim submitted; duplicate refused; dual control; payout"):
+    title = "Insurer X: policy and reserve; claim submitted; duplicate refused; dual control; payout"
+    with ctx.step(5, title):
         suite = ctx.suite
         assert suite is not None
         token = suite.require("token")
@@ -178,8 +190,10 @@ def claim(ctx: DemoContext) -> None:
         policy = claims.create_policy(suite, ctx.signer("insurer_x"), patient, 50_000 * 10**money.decimals,
                                       now - 86400, now + 365 * 86400)  # fmt: skip
         ctx.say(f"insurer X issues policy {policy.id} to the patient, coverage 50,000.00 {money.symbol}")
-        tx.send(ctx.w3, token.functions.mint(ctx.address("insurer_x"), 100_000 * 10**money.decimals), ctx.signer("council_1"))
-        tx.send(ctx.w3, token.functions.approve(suite.require("claims").address, 2**256 - 1), ctx.signer("insurer_x"))
+        mint = token.functions.mint(ctx.address("insurer_x"), 100_000 * 10**money.decimals)
+        tx.send(ctx.w3, mint, ctx.signer("council_1"))
+        allow = token.functions.approve(suite.require("claims").address, 2**256 - 1)
+        tx.send(ctx.w3, allow, ctx.signer("insurer_x"))
         claims.deposit_reserve(suite, ctx.signer("insurer_x"), 100_000 * 10**money.decimals)
         claims.set_settings(suite, ctx.signer("insurer_x"), 7 * 86400, 5_000 * 10**money.decimals)
         ctx.say(f"reserve funded with 100,000.00 {money.symbol}; approvals above 5,000.00 need two officers")
@@ -194,7 +208,8 @@ def claim(ctx: DemoContext) -> None:
         claim_file = ctx.out / "claim.json"
         claim_file.write_text(json.dumps(claim_doc, indent=2) + "\n")
         journal = claims.ClaimJournal(ctx.facts["store"], suite.require("claims").address)
-        [result] = claims.submit_claims(suite, load_file(claim_file).entries, ctx.signer("hospital_a"), journal)
+        entries = load_file(claim_file).entries
+        [result] = claims.submit_claims(suite, entries, ctx.signer("hospital_a"), journal)
         ctx.say(f"hospital A submits {claim_file.name} with the claim-submission tool: {result.outcome}, "
                 f"claim {result.claim_id}, {result.amount}")  # fmt: skip
         again = claims.submit_claims(suite, load_file(claim_file).entries, ctx.signer("hospital_a"), journal)
@@ -204,7 +219,8 @@ def claim(ctx: DemoContext) -> None:
         dup = dict(claim_doc, reference="HOSP-A-2026-0001-Y", policyId=policy_y.id)
         dup_file = ctx.out / "claim-duplicate-at-insurer-y.json"
         dup_file.write_text(json.dumps(dup, indent=2) + "\n")
-        [refused] = claims.submit_claims(suite, load_file(dup_file).entries, ctx.signer("hospital_a"), journal)
+        dup_entries = load_file(dup_file).entries
+        [refused] = claims.submit_claims(suite, dup_entries, ctx.signer("hospital_a"), journal)
         ctx.say(f"the same evidence at insurer Y: {refused.outcome} — {'; '.join(refused.problems)}")
         ctx.facts["claim_id"] = claim_id = int(result.claim_id or 0)
         first = claims.approve(suite, ctx.signer("insurer_x_op1"), claim_id)
@@ -213,8 +229,8 @@ def claim(ctx: DemoContext) -> None:
         ctx.say(f"officer 2 approves claim {claim_id}: {second.outcome}")
         paid = claims.collect_payouts(suite, ctx.signer("hospital_a"), beneficiary=patient)
         balance = token.functions.balanceOf(patient).call()
-        ctx.say(f"claims {paid['paidClaims']} paid; {money.fmt(int(paid['withdrawn']))} withdrawn to the patient "
-                "(relayed by hospital A: the patient still holds no ETH)")  # fmt: skip
+        ctx.say(f"claims {paid['paidClaims']} paid; {money.fmt(int(paid['withdrawn']))} withdrawn to the "
+                "patient (relayed by hospital A: the patient still holds no ETH)")  # fmt: skip
         ctx.say(f"patient's token balance: {money.fmt(balance)}")
         ctx.facts.update(claim_outcome=result.outcome, rerun_outcome=again[0].outcome, duplicate=refused,
                          approvals=(first.outcome, second.outcome), patient_balance=balance)  # fmt: skip
@@ -232,22 +248,26 @@ def drug_journey(ctx: DemoContext) -> None:
         contract = suite.require("drugs")
         conn = open_store(ctx.out / "pharma-store.sqlite")
         w3 = ctx.w3
-        drugs.register_product(w3, contract, ctx.signer("manufacturer"), GTIN, "阿莫西林胶囊 Amoxicillin capsules 0.25 g × 24")
+        product = "阿莫西林胶囊 Amoxicillin capsules 0.25 g × 24"
+        drugs.register_product(w3, contract, ctx.signer("manufacturer"), GTIN, product)
         serials = [f"A{i:06d}" for i in range(1, 201)]
         expiry = dt.date(2028, 6, 30)
-        done = drugs.commission_batch(w3, contract, ctx.signer("manufacturer"), gtin=GTIN, lot=LOT, expiry=expiry,
-                                      serials=serials, certificate=b"GMP release certificate", store=conn)  # fmt: skip
+        done = drugs.commission_batch(w3, contract, ctx.signer("manufacturer"), gtin=GTIN, lot=LOT,
+                                      expiry=expiry, serials=serials, certificate=b"GMP release certificate",
+                                      store=conn)  # fmt: skip
         ctx.say(f"commissioned lot {LOT}: {done.quantity} packs, serial root {done.serial_root[:18]}…")
         batch = batch_id(GTIN, LOT)
-        s1 = drugs.ship(w3, contract, ctx.signer("manufacturer"), batch=batch, to=ctx.address("distributor"), quantity=200)
+        s1 = drugs.ship(w3, contract, ctx.signer("manufacturer"), batch=batch, to=ctx.address("distributor"),
+                        quantity=200)  # fmt: skip
         drugs.receive(w3, contract, ctx.signer("distributor"), shipment_id=s1.shipment_id)
-        s2 = drugs.ship(w3, contract, ctx.signer("distributor"), batch=batch, to=ctx.address("pharmacy"), quantity=50)
+        s2 = drugs.ship(w3, contract, ctx.signer("distributor"), batch=batch, to=ctx.address("pharmacy"),
+                        quantity=50)  # fmt: skip
         drugs.receive(w3, contract, ctx.signer("pharmacy"), shipment_id=s2.shipment_id, quantity=48)
         ctx.say("manufacturer → distributor (200) → pharmacy (50 shipped, 48 received: discrepancy recorded)")
         pages = ctx.out / "consumer-pages"
         pages.mkdir()
-        codes = {name: DrugCode(GTIN, lot=LOT, serial=s, expiry=expiry)
-                 for name, s in (("genuine", serials[1]), ("dispensed", serials[0]), ("duplicate", serials[0]))}
+        packs = (("genuine", serials[1]), ("dispensed", serials[0]), ("duplicate", serials[0]))
+        codes = {name: DrugCode(GTIN, lot=LOT, serial=s, expiry=expiry) for name, s in packs}
         fake = DrugCode(GTIN, lot=LOT, serial="Z999999", expiry=expiry)
         _page(ctx, contract, codes["genuine"], "genuine", pages, conn)
         scan = build_digital_link(codes["dispensed"], "id.medchain.example")
@@ -259,7 +279,8 @@ def drug_journey(ctx: DemoContext) -> None:
         ctx.facts["dispense"] = (first.first, again.first, again.duplicate_count)
         _page(ctx, contract, codes["duplicate"], "duplicate", pages, conn)
         _page(ctx, contract, fake, "not_found", pages, conn)
-        drugs.recall(w3, contract, ctx.signer("manufacturer"), batch=batch, notice="召回通知 recall notice GJ2611A".encode())
+        notice = "召回通知 recall notice GJ2611A".encode()
+        drugs.recall(w3, contract, ctx.signer("manufacturer"), batch=batch, notice=notice)
         ctx.say(f"manufacturer recalls lot {LOT}")
         _page(ctx, contract, codes["genuine"], "recalled", pages, conn)
         labels = ctx.out / "qr"
@@ -289,14 +310,17 @@ def _page(ctx: DemoContext, contract: Any, code: Any, state: str, folder: Any, c
     from medchain.gs1 import build_digital_link
     from medchain.web import create_app
 
-    app = create_app(lambda g, lot, s: drugs.lookup(ctx.w3, contract, g, lot, s, store=conn), "id.medchain.example")
+    app = create_app(
+        lambda g, lot, s: drugs.lookup(ctx.w3, contract, g, lot, s, store=conn), "id.medchain.example"
+    )
     link = build_digital_link(code, "id.medchain.example")
     path = link.split("id.medchain.example", 1)[1]
     response = TestClient(app).get(path)
     out = folder / f"{state}.html"
     out.write_text(response.text)
     ctx.facts.setdefault("pages", {})[state] = (response.status_code, response.text)
-    ctx.say(f"consumer page [{state}]: http://127.0.0.1:8080{path} -> {out.name} (HTTP {response.status_code})")
+    url = f"http://127.0.0.1:8080{path}"
+    ctx.say(f"consumer page [{state}]: {url} -> {out.name} (HTTP {response.status_code})")
 
 
 def break_glass(ctx: DemoContext) -> None:
@@ -304,7 +328,8 @@ def break_glass(ctx: DemoContext) -> None:
         registry = ctx.suite.require("consent")  # type: ignore[union-attr]
         patient = ctx.address("patient")
         justification = keccak(text="ER admission 2026-11-25 23:40, unconscious patient, ticket ER-5521")
-        receipt = tx.send(ctx.w3, registry.functions.openEmergency(patient, 1, justification), ctx.signer("hospital_b"))
+        fn = registry.functions.openEmergency(patient, 1, justification)
+        receipt = tx.send(ctx.w3, fn, ctx.signer("hospital_b"))
         opened = registry.events.EmergencyOpened().process_receipt(receipt, errors=_discard())[0]["args"]
         opening = int(opened["openingId"])
         ctx.say(f"emergency opening {opening} for the patient (visible to the patient as an event)")
@@ -366,4 +391,6 @@ def _audit_reports(ctx: DemoContext) -> list[Any]:
     return written
 
 
-STEPS = [deploy_and_admit, consent, anchor_records, verify_and_access, claim, drug_journey, break_glass, reports]
+STEPS = [
+    deploy_and_admit, consent, anchor_records, verify_and_access, claim, drug_journey, break_glass, reports
+]

@@ -38,7 +38,9 @@ def test_council_and_threshold(cli, anvil) -> None:
 
     w3 = Web3(Web3.HTTPProvider(anvil.url))
     members = ",".join(w3.eth.accounts[1:4])
-    manifest = cli.json("--account", "0", "deploy", "--council", members, "--names", "A,B,C", "--threshold", "2")
+    manifest = cli.json(
+        "--account", "0", "deploy", "--council", members, "--names", "A,B,C", "--threshold", "2"
+    )
     assert manifest["threshold"] == 2 and manifest["council"] == w3.eth.accounts[1:4]
 
 

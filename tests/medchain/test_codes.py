@@ -11,13 +11,14 @@ from medchain.errors import InputError
 
 def test_role_ids_are_keccak_of_the_name() -> None:
     assert codes.ROLES["HOSPITAL"] == keccak(b"HOSPITAL")
-    assert set(codes.ROLES) == {"COUNCIL", "HOSPITAL", "INSURER", "MANUFACTURER", "DISTRIBUTOR", "PHARMACY", "AUDITOR"}
+    assert set(codes.ROLES) == {
+        "COUNCIL", "HOSPITAL", "INSURER", "MANUFACTURER", "DISTRIBUTOR", "PHARMACY", "AUDITOR"
+    }
 
 
 def test_purposes_follow_design() -> None:
-    assert [codes.parse_purpose(n) for n in ("TREATMENT", "claim", "RESEARCH", "EMERGENCY", "public-health")] == [
-        1, 2, 3, 4, 5
-    ]
+    names = ("TREATMENT", "claim", "RESEARCH", "EMERGENCY", "public-health")
+    assert [codes.parse_purpose(n) for n in names] == [1, 2, 3, 4, 5]
     assert codes.parse_purpose("2") == 2
 
 

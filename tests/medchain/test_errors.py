@@ -15,7 +15,9 @@ def payload(signature: str, types: list[str], values: list[object]) -> bytes:
 
 def test_custom_error_decoded_with_names_and_values() -> None:
     role = keccak(text="HOSPITAL")
-    data = payload("ConsortiumUnauthorized(address,bytes32)", ["address", "bytes32"], ["0x" + "ab" * 20, role])
+    data = payload(
+        "ConsortiumUnauthorized(address,bytes32)", ["address", "bytes32"], ["0x" + "ab" * 20, role]
+    )
     err = decode_revert(data)
     assert isinstance(err, ContractRevert) and isinstance(err, MedchainError)
     assert err.name == "ConsortiumUnauthorized"

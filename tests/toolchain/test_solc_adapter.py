@@ -64,9 +64,18 @@ def test_standard_json_output_over_one_megabyte_arrives_intact() -> None:
 
 def test_import_resolves_through_base_path(tmp_path: Path) -> None:
     (tmp_path / "lib").mkdir()
-    (tmp_path / "lib" / "L.sol").write_text("pragma solidity ^0.8.20; library L { function one() internal pure returns (uint) { return 1; } }")
-    source = 'pragma solidity ^0.8.20; import {L} from "lib/L.sol"; contract C { function f() external pure returns (uint) { return L.one(); } }'
-    result = run(["--standard-json", "--base-path", str(tmp_path)], standard_input({"C.sol": source}, ["abi"]), cwd=ROOT)
+    (tmp_path / "lib" / "L.sol").write_text(
+        "pragma solidity ^0.8.20; library L { function one() internal pure returns (uint) { return 1; } }"
+    )
+    source = (
+        'pragma solidity ^0.8.20; import {L} from "lib/L.sol"; '
+        "contract C { function f() external pure returns (uint) { return L.one(); } }"
+    )
+    result = run(
+        ["--standard-json", "--base-path", str(tmp_path)],
+        standard_input({"C.sol": source}, ["abi"]),
+        cwd=ROOT,
+    )
     out = json.loads(result.stdout)
     assert "lib/L.sol" in out["sources"]
     assert out["contracts"]["C.sol"]["C"]["abi"][0]["name"] == "f"
@@ -88,7 +97,9 @@ def test_syntax_error_passes_through() -> None:
 
 def test_combined_json_like_crytic_compile(tmp_path: Path) -> None:
     src = tmp_path / "C.sol"
-    src.write_text("pragma solidity ^0.8.20; contract C { function f() external pure returns (uint) { return 7; } }")
+    src.write_text(
+        "pragma solidity ^0.8.20; contract C { function f() external pure returns (uint) { return 7; } }"
+    )
     result = run(
         ["--combined-json", "abi,ast,bin,bin-runtime,srcmap,srcmap-runtime,userdoc,devdoc,hashes", str(src),
          "--allow-paths", str(tmp_path)],
