@@ -57,8 +57,10 @@ compile: bootstrap
 abi: compile
 	$(PY) scripts/export_abis.py
 
-# slither and forge (CI profile) run inside pytest (tests/security); coverage is printed after
+# lint first (ruff, mypy); slither and forge (CI profile) run inside pytest (tests/security); coverage is printed after
 test: compile
+	$(PY) -m ruff check medchain tests scripts
+	$(PY) -m mypy
 	$(PY) -m pytest tests -q -n 2
 	$(PY) tools/coverage.py
 
@@ -82,8 +84,8 @@ coverage: bootstrap
 	$(PY) tools/coverage.py
 
 lint: bootstrap
-	ruff check medchain tests scripts
-	mypy
+	$(PY) -m ruff check medchain tests scripts
+	$(PY) -m mypy
 
 clean:
 	rm -rf build .forge $(STAMPS) reports/demo reports/tmp
