@@ -302,19 +302,20 @@ class Journal:
 
     def done_holding(self, leaves: Sequence[bytes]) -> list[Submission]:
         """The ``done`` submissions that anchored any of ``leaves``, oldest first."""
-        ids: set[int] = set()
+        rows = self._by_leaves("DISTINCT s.id", "s.status = 'done' AND i.state = 'anchored'", leaves)
+        return [self.get(i) for i in sorted({int(r[0]) for r in rows})]
+
+    def _by_leaves(self, columns: str, condition: str, leaves: Sequence[bytes]) -> Iterator[sqlite3.Row]:
+        """`columns` of this journal's items (i) joined with their submissions (s) where `condition` holds and
+        the leaf is one of `leaves` (queried in chunks under SQLite's variable limit)."""
         for start in range(0, len(leaves), _IN_CHUNK):
             chunk = leaves[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT DISTINCT s.id FROM record_items i"
-                f" JOIN record_submissions s ON s.id = i.submission_id"
-                f" WHERE s.chain_id = ? AND s.registry = ? AND s.status = 'done' AND i.state = 'anchored'"
-                f" AND i.leaf IN ({marks})",
+            yield from self.conn.execute(
+                f"SELECT {columns} FROM record_items i JOIN record_submissions s ON s.id = i.submission_id"
+                f" WHERE s.chain_id = ? AND s.registry = ? AND {condition} AND i.leaf IN ({marks})",
                 (self.chain_id, self.registry, *chunk),
             )
-            ids.update(int(r[0]) for r in rows)
-        return [self.get(i) for i in sorted(ids)]
 
     def get(self, sub_id: int) -> Submission:
         row = self.conn.execute("SELECT * FROM record_submissions WHERE id = ?", (sub_id,)).fetchone()
@@ -363,17 +364,7 @@ class Journal:
 
     def journaled(self, leaves: Sequence[bytes]) -> set[bytes]:
         """Which of ``leaves`` this journal already holds in a live (not conflicted) submission."""
-        found: set[bytes] = set()
-        for start in range(0, len(leaves), _IN_CHUNK):
-            chunk = leaves[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT i.leaf FROM record_items i JOIN record_submissions s ON s.id = i.submission_id"
-                f" WHERE s.chain_id = ? AND s.registry = ? AND i.state != 'conflict' AND i.leaf IN ({marks})",
-                (self.chain_id, self.registry, *chunk),
-            )
-            found.update(bytes(r[0]) for r in rows)
-        return found
+        return {bytes(r[0]) for r in self._by_leaves("i.leaf", "i.state != 'conflict'", leaves)}
 
     def find(self, *, leaf: bytes | None = None, record_hash: bytes | None = None) -> list[JournalItem]:
         """Journaled records by leaf or by record hash (newest submission first)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import brownie
@@ -59,3 +61,15 @@ def admit(consortium: Any, council: Any, member: Any, role_mask: int, name: str 
     label = name or f"member {str(member)[:8]}"
     tx = consortium.propose(ADMIT, member, role_mask, label, uri, {"from": council})
     consortium.execute(tx.return_value, {"from": council})
+
+
+def make_files(directory: Path, n: int, tag: str, *, unique: bool = False) -> list[Path]:
+    """`n` small record files `<tag>-0000.txt`...; `unique` adds the time, so a chain shared by several tests
+    never sees the same content twice."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = directory / f"{tag}-{i:04d}.txt"
+        path.write_text(f"record {tag} {i}" + (f" {time.time_ns()}" if unique else ""))
+        paths.append(path)
+    return paths

@@ -20,6 +20,7 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+import helpers
 import pytest
 from eth_utils import keccak
 from typer.testing import CliRunner
@@ -257,14 +258,10 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = 
     raise AssertionError(f"timed out waiting for {what}")
 
 
+
 def make_files(directory: Path, n: int, tag: str) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(n):
-        path = directory / f"{tag}-{i:04d}.txt"
-        path.write_text(f"fault record {tag} {i} {time.time_ns()}")
-        paths.append(path)
-    return paths
+    """Record files whose content is new to the module's shared chain."""
+    return helpers.make_files(directory, n, tag, unique=True)
 
 
 # ---- reading the journals without the tools ----

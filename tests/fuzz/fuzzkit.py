@@ -64,6 +64,13 @@ def fuzz(n: int) -> Callable[[T], T]:
 # ---- library calls ----
 
 
+#: characters str.isdigit() accepts and int() refuses ('²', '①', ...): findings F1/P1, now fed to every parser
+NOT_DECIMAL_DIGITS = "".join(
+    c
+    for c in map(chr, range(0x110000))
+    if c.isdigit() and not c.isdecimal() and not 0xD800 <= ord(c) < 0xE000
+)
+
 #: what str.splitlines() breaks a line at
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 

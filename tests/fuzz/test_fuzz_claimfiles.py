@@ -19,6 +19,7 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 from fuzzkit import (
+    NOT_DECIMAL_DIGITS,
     Deployed,
     db_content,
     fuzz,
@@ -46,12 +47,6 @@ from medchain.claims import ClaimJournal
 from medchain.codes import DATA_CLASSES
 from medchain.store import open_store
 
-#: characters Python calls digits that int() cannot read ('²', '①', ...): finding F1 (a problem, not a crash)
-NOT_DECIMAL_DIGITS = "".join(
-    c
-    for c in map(chr, range(0x110000))
-    if c.isdigit() and not c.isdecimal() and not 0xD800 <= ord(c) < 0xE000
-)
 SAFE_TEXT = st.characters(blacklist_categories=("Cs",))
 CSV_NOISE = (
     st.sampled_from(list(',"\n\r;0123456789.x-') + ["0x", "LAB", "\ufeff", "\x00", "\u2028"])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fuzzkit import Deployed, call, db_content, fuzz, hexish, rejected, run, unchanged
+from fuzzkit import NOT_DECIMAL_DIGITS, Deployed, call, db_content, fuzz, hexish, rejected, run, unchanged
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from web3 import Web3
@@ -48,12 +48,6 @@ from medchain.journal import Journal
 from medchain.records import checked_address
 from medchain.store import open_store
 
-#: characters str.isdigit() accepts and int() refuses ('²', '①', ...): finding P1
-NOT_DECIMAL_DIGITS = "".join(
-    c
-    for c in map(chr, range(0x110000))
-    if c.isdigit() and not c.isdecimal() and not 0xD800 <= ord(c) < 0xE000
-)
 HOLDER = "0x" + "ab" * 20
 TOKEN = Currency("0x" + "00" * 20, "tCNY", 2)
 UINT96 = 2**96

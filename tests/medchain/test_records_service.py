@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import make_files
 from web3 import Web3
 from web3.logs import DISCARD
 
@@ -70,15 +71,6 @@ def service(env: Env, store: Path, signer: str | None = None) -> rs.RecordServic
 def svc(env: Env, tmp_path: Path) -> rs.RecordService:
     return service(env, tmp_path / "store.sqlite", env.hospital)
 
-
-def make_files(directory: Path, n: int, tag: str) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(n):
-        path = directory / f"{tag}-{i:04d}.txt"
-        path.write_text(f"record {tag} {i}")
-        paths.append(path)
-    return paths
 
 
 def batch_items(svc: rs.RecordService, directory: Path, klass: str = "LAB") -> list[Any]:
