@@ -18,7 +18,8 @@ pragma solidity ^0.8.20;
 /// so the transaction input links the evidence records to the holder. That is the point of the evidence check;
 /// it is acceptable because the insurer must learn it anyway and consent for purpose CLAIM is required.
 ///
-/// Money: `token.balanceOf(this) == Σ insurer reserves + Σ unwithdrawn payout credits` at all times. An approved
+/// Money: `token.balanceOf(this) >= Σ insurer reserves + Σ unwithdrawn payout credits` at all times, with equality
+/// unless someone transfers tokens to the contract directly (such tokens are nobody's credit). An approved
 /// but unpaid claim is "owed": it stays inside its insurer's reserve and cannot be withdrawn by the insurer.
 /// Amounts are token base units and must fit `uint96` (7.9e28 base units).
 interface IClaimsManager {
