@@ -66,7 +66,7 @@ def load_signer(name: str | None = None, w3: Web3 | None = None) -> Signer:
       MEDCHAIN_KEYSTORE_PASSWORD[_<NAME>] (or MEDCHAIN_KEYSTORE_PASSWORD_FILE[_<NAME>]).
     """
     if name is not None and is_digits(name.strip()):
-        return _node_account(int(name), w3)
+        return _node_account(int(name.strip()), w3)
     if name is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
         raise ConfigError(f"account name {name!r} must be 1-64 letters, digits, '-' or '_' (or a node index)")
     suffix = f"_{name.upper().replace('-', '_')}" if name else ""

@@ -876,7 +876,7 @@ def _decision(suite: Suite, claim_id: int, outcome: str, receipt: TxReceipt) -> 
 def parse_reason(text: str | int) -> int:
     """A rejection reason code from a name (``NOT_COVERED``) or number (1..65535)."""
     if isinstance(text, int) or is_digits(str(text).strip()):
-        code = int(text)
+        code = int(str(text).strip())
         if 1 <= code <= 0xFFFF:
             return code
         raise InputError(f"reason code {code} must be 1..65535")

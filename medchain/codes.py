@@ -51,7 +51,7 @@ ALL_CLASSES = (1 << len(DATA_CLASSES)) - 1
 
 def _lookup(kind: str, table: dict[str, int], text: str | int) -> int:
     if isinstance(text, int) or is_digits(str(text).strip()):
-        value = int(text)
+        value = int(str(text).strip())  # (int() does not strip everything str.strip() does, e.g. "\x1f")
         if value in table.values():
             return value
         raise InputError(f"unknown {kind} {value} (known: {', '.join(f'{k}={v}' for k, v in table.items())})")

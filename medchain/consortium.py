@@ -154,7 +154,7 @@ class ProposalRequest:
 def parse_kind(text: str | int) -> ProposalKind:
     """A proposal kind from a name (``admit``, ``set-roles``, ``roles``, ``threshold``) or number."""
     if isinstance(text, int) or is_digits(str(text).strip()):
-        number = int(text)
+        number = int(str(text).strip())
         if ProposalKind.ADMIT <= number <= ProposalKind.SET_THRESHOLD:
             return ProposalKind(number)
         raise InputError(f"unknown proposal kind {number} (1..5)")

@@ -47,11 +47,14 @@ def examples(n: int) -> int:
 
 def fuzz(n: int) -> Callable[[T], T]:
     """hypothesis settings for a fuzz test: `examples(n)` examples, no deadline, no example database (nothing
-    written into the checkout), fixtures allowed (each example builds its own temp files)."""
+    written into the checkout), fixtures allowed (each example builds its own temp files). The CI profile is
+    derandomized (the same examples every run, like forge's fixed seed: a red CI is a regression, not luck);
+    MEDCHAIN_PROFILE=long explores with a random seed."""
     return settings(  # type: ignore[return-value]
         max_examples=examples(n),
         deadline=None,
         database=None,
+        derandomize=not LONG,
         verbosity=Verbosity.normal,
         suppress_health_check=[
             HealthCheck.too_slow,

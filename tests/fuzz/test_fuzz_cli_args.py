@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from fuzzkit import NOT_DECIMAL_DIGITS, Deployed, call, db_content, fuzz, hexish, rejected, run, unchanged
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from web3 import Web3
 from web3.logs import DISCARD
@@ -106,6 +106,8 @@ def test_address_parsers(text: str) -> None:
 
 @fuzz(400)
 @given(text=texts)
+@example(text="0\x1f")  # str.strip() removes U+001F, int() does not: found in CI, kept as a regression
+@example(text=" 2\x1c")
 def test_code_parsers(text: str) -> None:
     checks: list[tuple[Any, Any]] = [
         (parse_purpose, lambda v: v in PURPOSES.values()),
