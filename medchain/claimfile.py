@@ -47,8 +47,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from web3 import Web3
 
+from medchain.addresses import address_problem, checked_address
 from medchain.codes import parse_data_class
 from medchain.errors import InputError, one_line
 from medchain.text import MAX_JSON_DEPTH, json_depth
@@ -110,12 +110,10 @@ def _amount(value: Any) -> Decimal:
 
 
 def _address(value: Any) -> str:
-    text = str(value).strip()
-    if not Web3.is_address(text):
-        raise ValueError("is not a 20-byte hex address")
-    if text != text.lower() and not Web3.is_checksum_address(text):
-        raise ValueError("has a wrong EIP-55 checksum (mixed case)")
-    return Web3.to_checksum_address(text)
+    problem = address_problem(str(value) if isinstance(value, (str, int)) else value)
+    if problem is not None:
+        raise ValueError(problem)
+    return checked_address(str(value))
 
 
 Bytes32 = Annotated[bytes, BeforeValidator(_bytes32)]

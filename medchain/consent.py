@@ -45,6 +45,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt, Wei
 
 from medchain import signing, tx
+from medchain.addresses import checked_address
 from medchain.chain import Signer, signer_address
 from medchain.codes import ALL_CLASSES, PURPOSE_NAMES, PURPOSES, class_names
 from medchain.errors import ChainError, ConfigError, InputError
@@ -200,7 +201,7 @@ class SignedConsent:
         signature = _hex_bytes(doc["signature"], "signature")
         signer = doc.get("signer")
         if signer is not None:
-            signer = _address(signer, "signer")
+            signer = checked_address(signer, "signer")
             recovered = signing.recover(message, domain, signature)
             if recovered != signer:
                 raise InputError(f"the signature was made by {recovered}, not by the stated signer {signer}")
@@ -271,7 +272,7 @@ def _acting_for(sender: Signer, patient: str | None) -> str | None:
     """None when the sender acts for itself, else the checksum patient it acts for as guardian."""
     if patient is None:
         return None
-    patient = _address(patient, "patient")
+    patient = checked_address(patient, "patient")
     return None if patient == signer_address(sender) else patient
 
 
@@ -286,7 +287,7 @@ def grant(
     patient: str | None = None,
 ) -> TxReceipt:
     """Grant (or replace) consent directly: as the patient, or for `patient` as its guardian."""
-    grantee = _address(grantee, "grantee")
+    grantee = checked_address(grantee, "grantee")
     for_patient = _acting_for(sender, patient)
     if for_patient is None:
         fn = registry.functions.grant(grantee, purpose, data_classes, valid_from, valid_until)
@@ -301,7 +302,7 @@ def revoke(
     registry: Contract, sender: Signer, grantee: str, purpose: int, patient: str | None = None
 ) -> TxReceipt:
     """Revoke consent directly: as the patient, or for `patient` as its guardian."""
-    grantee = _address(grantee, "grantee")
+    grantee = checked_address(grantee, "grantee")
     for_patient = _acting_for(sender, patient)
     if for_patient is None:
         fn = registry.functions.revoke(grantee, purpose)
@@ -312,7 +313,7 @@ def revoke(
 
 def invalidate_nonce(registry: Contract, sender: Signer, patient: str | None = None) -> int:
     """Void every outstanding signature for the patient's current nonce; returns the new nonce."""
-    who = _address(patient, "patient") if patient else signer_address(sender)
+    who = checked_address(patient, "patient") if patient else signer_address(sender)
     tx.send(registry.w3, registry.functions.invalidateNonce(who), sender)
     return int(registry.functions.nonces(who).call())
 
@@ -339,7 +340,7 @@ class ConsentState:
 
 
 def consent_state(registry: Contract, patient: str, grantee: str, purpose: int) -> ConsentState:
-    patient, grantee = _address(patient, "patient"), _address(grantee, "grantee")
+    patient, grantee = checked_address(patient, "patient"), checked_address(grantee, "grantee")
     classes, granted_at, revoked_at, valid_from, valid_until = registry.functions.getConsent(
         patient, grantee, purpose
     ).call()
@@ -369,9 +370,9 @@ def status(
 ) -> list[ConsentState]:
     """The patient's consents: to `grantee` (every purpose), or to every grantee it ever granted (found in
     ConsentGranted events). Purposes never granted are left out."""
-    patient = _address(patient, "patient")
+    patient = checked_address(patient, "patient")
     if grantee is not None:
-        grantees = [_address(grantee, "grantee")]
+        grantees = [checked_address(grantee, "grantee")]
     else:
         logs = _logs(registry, "ConsentGranted", patient, from_block)
         grantees = list(dict.fromkeys(Web3.to_checksum_address(log["args"]["grantee"]) for log in logs))
@@ -429,7 +430,7 @@ def _logs(registry: Contract, event: str, patient: str, from_block: int) -> list
 
 def history(registry: Contract, patient: str, from_block: int = 0) -> list[HistoryEntry]:
     """Every event about `patient` (consents, signatures, guardians, break-glass), oldest first."""
-    patient = _address(patient, "patient")
+    patient = checked_address(patient, "patient")
     logs = [log for name in PATIENT_EVENTS for log in _logs(registry, name, patient, from_block)]
     logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
     times: dict[int, int] = {}
@@ -460,7 +461,8 @@ def history(registry: Contract, patient: str, from_block: int = 0) -> list[Histo
 
 def set_guardian(registry: Contract, sender: Signer, guardian: str, until: int) -> TxReceipt:
     """Appoint `guardian` for the sender (the patient) until `until` (inclusive, unix time)."""
-    return tx.send(registry.w3, registry.functions.setGuardian(_address(guardian, "guardian"), until), sender)
+    fn = registry.functions.setGuardian(checked_address(guardian, "guardian"), until)
+    return tx.send(registry.w3, fn, sender)
 
 
 def remove_guardian(registry: Contract, sender: Signer) -> TxReceipt:
@@ -469,7 +471,7 @@ def remove_guardian(registry: Contract, sender: Signer) -> TxReceipt:
 
 def guardian_of(registry: Contract, patient: str) -> dict[str, Any]:
     """{guardian, until, active} (guardian None when there is none)."""
-    patient = _address(patient, "patient")
+    patient = checked_address(patient, "patient")
     guardian, until = registry.functions.guardianOf(patient).call()
     active = registry.functions.activeGuardian(patient).call()
     none = int(guardian, 16) == 0
@@ -506,7 +508,8 @@ def open_emergency(
         raise InputError(f"reason code must be 1..255, got {reason_code}")
     if len(justification_hash) != 32 or not any(justification_hash):
         raise InputError("the justification hash must be 32 non-zero bytes (hash the justification document)")
-    fn = registry.functions.openEmergency(_address(patient, "patient"), reason_code, justification_hash)
+    patient = checked_address(patient, "patient")
+    fn = registry.functions.openEmergency(patient, reason_code, justification_hash)
     receipt = tx.send(registry.w3, fn, sender)
     for log in registry.events.EmergencyOpened().process_receipt(receipt, errors=DISCARD):
         return int(log["args"]["openingId"])
@@ -672,12 +675,6 @@ def utc(seconds: int) -> str:
 def classes_text(bitmap: int) -> str:
     """``LAB,IMAGING``, or ``ALL`` for every class."""
     return "ALL" if bitmap == ALL_CLASSES else ",".join(class_names(bitmap))
-
-
-def _address(value: str, what: str) -> str:
-    if not isinstance(value, str) or not Web3.is_address(value):
-        raise InputError(f"{what} {value!r} is not a 20-byte hex address")
-    return Web3.to_checksum_address(value)
 
 
 def check_classes(data_classes: int) -> int:

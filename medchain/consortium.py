@@ -18,6 +18,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from medchain import tx
+from medchain.addresses import checked_address
 from medchain.chain import Signer
 from medchain.codes import ROLES, parse_roles, role_names
 from medchain.errors import ChainError, InputError
@@ -167,12 +168,6 @@ def parse_kind(text: str | int) -> ProposalKind:
     raise InputError(f"unknown proposal kind {text!r} (known: {known})")
 
 
-def _address(value: str, what: str) -> str:
-    if not Web3.is_address(value):
-        raise InputError(f"{what} {value!r} is not a 20-byte hex address")
-    return Web3.to_checksum_address(value)
-
-
 def proposal_request(
     kind: str | int | ProposalKind,
     target: str | None = None,
@@ -194,7 +189,7 @@ def proposal_request(
         raise InputError(f"{label} does not take --threshold")
     if target is None:
         raise InputError(f"{label} needs --target ADDRESS")
-    address = _address(target, "target")
+    address = checked_address(target, "target")
     if k in (ProposalKind.SUSPEND, ProposalKind.REINSTATE):
         if roles is not None or name or uri:
             raise InputError(f"{label} takes only --target")
@@ -302,7 +297,7 @@ def get_member(
     consortium: Contract, address: str, with_operators: bool = False, from_block: int = 0
 ) -> Member:
     """Member `address` from `getMember` (status NONE for a non-member); operator keys from events."""
-    member = _address(address, "member")
+    member = checked_address(address, "member")
     roles, status, admitted, updated, count, name, uri = tx.call(consortium.functions.getMember(member))
     keys = operators(consortium, member, from_block) if with_operators and status else []
     return Member(
@@ -328,7 +323,7 @@ def members(consortium: Contract, from_block: int = 0, with_operators: bool = Fa
 
 def operators(consortium: Contract, member: str, from_block: int = 0) -> list[str]:
     """`member`'s current operator keys, replayed from OperatorAdded/OperatorRemoved events."""
-    address = _address(member, "member")
+    address = checked_address(member, "member")
     events = consortium.events
     logs = [
         *events.OperatorAdded().get_logs(from_block=from_block, argument_filters={"member": address}),
@@ -346,7 +341,7 @@ def operators(consortium: Contract, member: str, from_block: int = 0) -> list[st
 
 def member_of(consortium: Contract, account: str) -> str | None:
     """The member behind `account` (itself, or the member of an operator key, any status); None if unknown."""
-    member = str(tx.call(consortium.functions.memberOf(_address(account, "account"))))
+    member = str(tx.call(consortium.functions.memberOf(checked_address(account, "account"))))
     return None if int(member, 16) == 0 else Web3.to_checksum_address(member)
 
 
@@ -355,7 +350,7 @@ def authorized_member(consortium: Contract, account: str, role: str) -> str | No
     role_id = ROLES.get(role.strip().upper())
     if role_id is None:
         raise InputError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
-    member = str(tx.call(consortium.functions.authorizedMember(_address(account, "account"), role_id)))
+    member = str(tx.call(consortium.functions.authorizedMember(checked_address(account, "account"), role_id)))
     return None if int(member, 16) == 0 else Web3.to_checksum_address(member)
 
 
@@ -363,15 +358,16 @@ def authorized_member(consortium: Contract, account: str, role: str) -> str | No
 
 
 def add_operator(consortium: Contract, sender: Signer, key: str) -> TxReceipt:
-    return tx.send(consortium.w3, consortium.functions.addOperator(_address(key, "key")), sender)
+    return tx.send(consortium.w3, consortium.functions.addOperator(checked_address(key, "key")), sender)
 
 
 def remove_operator(consortium: Contract, sender: Signer, key: str) -> TxReceipt:
-    return tx.send(consortium.w3, consortium.functions.removeOperator(_address(key, "key")), sender)
+    return tx.send(consortium.w3, consortium.functions.removeOperator(checked_address(key, "key")), sender)
 
 
 def rotate_operator(consortium: Contract, sender: Signer, old_key: str, new_key: str) -> TxReceipt:
-    fn = consortium.functions.rotateOperator(_address(old_key, "old key"), _address(new_key, "new key"))
+    old, new = checked_address(old_key, "old key"), checked_address(new_key, "new key")
+    fn = consortium.functions.rotateOperator(old, new)
     return tx.send(consortium.w3, fn, sender)
 
 

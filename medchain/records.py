@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
@@ -24,6 +23,7 @@ from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
 from medchain import tx
+from medchain.addresses import checked_address
 from medchain.chain import Signer, signer_address
 from medchain.codes import DATA_CLASS_NAMES, PURPOSE_NAMES, ROLES, parse_data_class, parse_purpose
 from medchain.errors import ChainError, ContractRevert, InputError, NodeLost
@@ -117,7 +117,7 @@ def item_for(
     ``cache`` (patient text -> (address, commitment)) saves salt lookups and hashing for repeat patients."""
     known = cache.get(patient) if cache is not None else None
     if known is None:
-        address = _address(patient, "patient")
+        address = checked_address(patient, "patient")
         known = (address, patient_commitment(address, journal.salt(hospital, address)))
         if cache is not None:
             cache[patient] = known
@@ -215,19 +215,6 @@ def _row_item(
         path = Path(row["file"])
         result = hash_file(path if path.is_absolute() else base / path, mode=mode)
     return item_for(journal, hospital, result, who, data_class, cache)
-
-
-def checked_address(value: str, what: str = "address") -> str:
-    """A checksum address from user input, or InputError naming the problem."""
-    return _address(value, what)
-
-
-def _address(value: str, what: str) -> ChecksumAddress:
-    if not Web3.is_address(value):
-        raise InputError(f"{what} {value!r} is not a 20-byte hex address")
-    if value != value.lower() and not Web3.is_checksum_address(value):
-        raise InputError(f"{what} {value!r} has a wrong checksum (mixed case must be EIP-55)")
-    return to_checksum_address(value)
 
 
 # ---- anchoring ----
@@ -545,7 +532,7 @@ def resolve(
         value = parse_hash(record, "record (file, record hash or leaf)")
         found = journal.find(leaf=value) or journal.find(record_hash=value)
     if patient is not None:
-        who = _address(patient, "patient")
+        who = checked_address(patient, "patient")
         found = [f for f in found if f.patient == who]
     if data_class is not None:
         klass = parse_data_class(data_class)
@@ -732,7 +719,7 @@ def verify_evidence(w3: Web3, evidence: dict[str, Any], *, file: Path | None = N
         commitment = parse_hash(evidence["patientCommitment"], "patient commitment")
         data_class = int(rec["dataClass"])
         leaf = parse_hash(evidence["leaf"], "leaf")
-        address = _address(evidence["contract"], "contract")
+        address = checked_address(evidence["contract"], "contract")
         chain_id = int(evidence["chainId"])
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"malformed evidence package: {type(exc).__name__} {exc}") from None
@@ -826,7 +813,7 @@ def log_access(
 ) -> dict[str, Any]:
     """Logs a consent-checked access to a journaled record (the caller's hospital is the accessor)."""
     code = parse_purpose(purpose)
-    who = _address(patient or item.patient or "", "patient")
+    who = checked_address(patient or item.patient or "", "patient")
     salt = salt if salt is not None else svc.journal.salt(item.submission.hospital, who, create=False)
     fn = svc.registry.functions.logAccess(item.record_hash, who, salt, item.data_class, code)
     receipt = tx.wait(svc.w3, svc.send(fn), timeout=svc.receipt_timeout, fn=fn, sender=svc.signer)
@@ -848,9 +835,9 @@ def access_events(
     """The accounting of disclosures: RecordAccessed events, filtered by patient, accessor and/or record."""
     filters: dict[str, Any] = {}
     if patient:
-        filters["patient"] = _address(patient, "patient")
+        filters["patient"] = checked_address(patient, "patient")
     if accessor:
-        filters["accessor"] = _address(accessor, "accessor")
+        filters["accessor"] = checked_address(accessor, "accessor")
     if leaf is not None:
         filters["leaf"] = leaf
     logs = svc.registry.events.RecordAccessed().get_logs(argument_filters=filters, from_block=svc.from_block)

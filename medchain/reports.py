@@ -35,6 +35,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 from web3 import Web3
 
+from medchain.addresses import checked_address
 from medchain.codes import PURPOSE_NAMES, class_names, role_names
 from medchain.errors import ConfigError, InputError
 from medchain.indexer import (
@@ -213,15 +214,6 @@ def _date(timestamp: int | None) -> str:
     if not timestamp:
         return ""
     return utc_text(int(timestamp))
-
-
-def _address(value: str, what: str) -> str:
-    text = str(value).strip()
-    if not Web3.is_address(text):
-        raise InputError(f"{what} {value!r} is not a 20-byte hex address")
-    if text != text.lower() and not Web3.is_checksum_address(text):
-        raise InputError(f"{what} {value!r} has a wrong checksum (mixed case must be EIP-55)")
-    return to_checksum_address(text)
 
 
 def _require_index(conn: sqlite3.Connection, chain_id: int) -> dict[str, Any]:
@@ -683,7 +675,7 @@ def disclosures(
     names for addresses that are not members (e.g. the patient). An unknown patient gives an empty report.
     """
     info = _require_index(conn, chain_id)
-    who = _address(patient, "patient")
+    who = checked_address(patient, "patient")
     known = {k.lower(): v for k, v in (names or {}).items()}
     ctx = _Ctx(Names(conn, chain_id, {who: "the patient", **known}), money or Money(), records)
     events = events_touching_any(conn, chain_id, [who])
@@ -792,7 +784,7 @@ def claims(
         if status.strip().lower() not in known:
             raise InputError(f"unknown claim status {status!r} (known: {', '.join(CLAIM_STATUSES[1:])})")
         want_status = known[status.strip().lower()]
-    want_insurer = _address(insurer, "insurer").lower() if insurer else None
+    want_insurer = checked_address(insurer, "insurer").lower() if insurer else None
     ctx = _Ctx(Names(conn, chain_id, names), money or Money())
     all_events = events_named(conn, chain_id, "ClaimsManager")
     holders = {
@@ -974,7 +966,7 @@ def member(
     (attributed through its keys' transactions), policies and claims, drug custody. An operator key given
     instead of a member address reports on the key's member."""
     info = _require_index(conn, chain_id)
-    who = _address(address, "member")
+    who = checked_address(address, "member")
     ctx = _Ctx(Names(conn, chain_id, names), money or Money())
     target = ctx.names.member_of(who) or who
     keys = [k for k, m in ctx.names.keys.items() if m == target.lower()]

@@ -18,8 +18,8 @@ from eth_account.messages import SignableMessage, _hash_eip191_message, encode_t
 from eth_account.signers.local import LocalAccount
 from eth_keys.exceptions import BadSignature
 from eth_keys.exceptions import ValidationError as KeysValidationError
-from web3 import Web3
 
+from medchain.addresses import checked_address
 from medchain.codes import ALL_CLASSES, PURPOSES
 from medchain.errors import InputError
 
@@ -91,7 +91,8 @@ class Domain:
     version: str = DOMAIN_VERSION
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "verifying_contract", _address(self.verifying_contract, "verifyingContract"))
+        contract = checked_address(self.verifying_contract, "verifyingContract")
+        object.__setattr__(self, "verifying_contract", contract)
         if not isinstance(self.chain_id, int) or self.chain_id <= 0:
             raise InputError(f"chain id must be a positive integer, got {self.chain_id!r}")
         if (self.name, self.version) != (DOMAIN_NAME, DOMAIN_VERSION):
@@ -174,22 +175,14 @@ class ConsentRevoke:
 ConsentMessage = ConsentGrant | ConsentRevoke
 
 
-def _address(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not Web3.is_address(value):
-        raise InputError(f"{what} {value!r} is not a 20-byte hex address")
-    if value != value.lower() and value[2:] != value[2:].upper() and not Web3.is_checksum_address(value):
-        raise InputError(f"{what} {value!r} has a wrong checksum (mixed case must be EIP-55)")
-    return Web3.to_checksum_address(value)
-
-
 def _check_uint(name: str, value: Any, bits: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << bits:
         raise InputError(f"{name} must be an unsigned {bits}-bit integer, got {value!r}")
 
 
 def _check_common(msg: ConsentGrant | ConsentRevoke) -> None:
-    object.__setattr__(msg, "patient", _address(msg.patient, "patient"))
-    object.__setattr__(msg, "grantee", _address(msg.grantee, "grantee"))
+    object.__setattr__(msg, "patient", checked_address(msg.patient, "patient"))
+    object.__setattr__(msg, "grantee", checked_address(msg.grantee, "grantee"))
     if int(msg.patient, 16) == 0 or int(msg.grantee, 16) == 0:
         raise InputError("patient and grantee must not be the zero address")
     _check_uint("purpose", msg.purpose, 8)
@@ -240,7 +233,7 @@ def recover(msg: ConsentMessage, domain: Domain, signature: bytes) -> str:
 def verify(msg: ConsentMessage, domain: Domain, signature: bytes, signer: str) -> bool:
     """True if `signer`'s key made `signature` (ECDSA only; an ERC-1271 wallet can only be asked on chain)."""
     try:
-        return recover(msg, domain, signature) == _address(signer, "signer")
+        return recover(msg, domain, signature) == checked_address(signer, "signer")
     except InputError:
         return False
 

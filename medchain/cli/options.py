@@ -14,10 +14,10 @@ from rich.table import Table
 from web3 import Web3
 
 from medchain import chain
+from medchain.addresses import checked_address
 from medchain.chain import Signer
 from medchain.contracts import Suite
 from medchain.deploy import load_suite
-from medchain.errors import InputError
 from medchain.text import is_digits
 
 
@@ -129,9 +129,4 @@ def _json_default(value: Any) -> Any:
 
 def address_arg(value: str, what: str = "address") -> str:
     """Validate a user-given address; a checksum address back, or InputError naming the problem."""
-    value = value.strip()
-    if not Web3.is_address(value):
-        raise InputError(f"{what} {value!r} is not a 20-byte hex address")
-    if value != value.lower() and not Web3.is_checksum_address(value):
-        raise InputError(f"{what} {value!r} has a wrong checksum (mixed case must be EIP-55)")
-    return Web3.to_checksum_address(value)
+    return checked_address(value, what)

@@ -209,6 +209,7 @@ def _store(root: Path, deployed: Deployed) -> Path:
     text=st.text(max_size=44) | hexish | hexish.map(str.upper),
     command=st.sampled_from(sorted(ADDRESS_COMMANDS)),
 )
+@example(text="0X" + "0" * 40, command="council propose")  # the long profile found: checked after the role
 def test_cli_addresses(deployed: Deployed, text: str, command: str) -> None:
     expected = call(address_arg, text, "x")
     with tempfile.TemporaryDirectory() as tmp:
