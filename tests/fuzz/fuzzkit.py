@@ -27,13 +27,10 @@ from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Verbosity, settings
 from hypothesis import strategies as st
-from typer import Typer
 from typer.testing import CliRunner
 from web3 import Web3
 
-from medchain.cli import MedchainGroup
 from medchain.cli import app as root_app
-from medchain.cli import root as root_callback
 from medchain.errors import MedchainError
 
 LONG = os.environ.get("MEDCHAIN_PROFILE") == "long"
@@ -100,29 +97,7 @@ def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | MedchainError:
 # ---- the CLI ----
 
 
-def _cli_app() -> Typer:
-    """The root app (its options and error handling) with every command group, including those the lead has
-    not registered in medchain/cli/__init__.py yet (consent)."""
-    names = {g.name for g in root_app.registered_groups}
-    missing = []
-    if "consent" not in names:
-        try:
-            from medchain.cli import consent as consent_cli
-        except ImportError:  # pragma: no cover - the consent group is being written
-            pass
-        else:
-            missing.append(("consent", consent_cli.app))
-    if not missing:
-        return root_app
-    full = Typer(cls=MedchainGroup, pretty_exceptions_enable=False, add_completion=False)
-    full.callback()(root_callback)
-    full.registered_groups.extend(root_app.registered_groups)
-    for name, group in missing:
-        full.add_typer(group, name=name)
-    return full
-
-
-app = _cli_app()
+app = root_app  # the `medchain` command itself: every group, its options and error handling
 
 
 @dataclass

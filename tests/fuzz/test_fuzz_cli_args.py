@@ -27,6 +27,7 @@ from web3.logs import DISCARD
 from medchain import chain as chain_mod
 from medchain import tx
 from medchain.claims import REJECT_REASONS, UINT128_MAX, Currency, parse_reason
+from medchain.cli import consent as consent_cli
 from medchain.cli.claims import _time_arg
 from medchain.cli.options import address_arg
 from medchain.codes import (
@@ -129,7 +130,6 @@ def test_code_parsers(text: str) -> None:
 def test_time_parsers(text: str) -> None:
     result = call(_time_arg, text, 1_700_000_000, "--from")
     assert isinstance(result, (int, MedchainError))
-    consent_cli = pytest.importorskip("medchain.cli.consent")
     result = call(consent_cli.parse_time, text, 1_700_000_000)
     assert isinstance(result, (int, MedchainError))
     result = call(consent_cli.parse_duration, text)

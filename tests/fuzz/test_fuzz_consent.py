@@ -20,11 +20,9 @@ from fuzzkit import Deployed, call, fuzz, json_values, mutate_json, mutate_text,
 from hypothesis import given
 from hypothesis import strategies as st
 
-from medchain import signing
+from medchain import consent, signing
 from medchain.errors import MedchainError
 from medchain.signing import ConsentGrant, ConsentRevoke, Domain
-
-consent = pytest.importorskip("medchain.consent", reason="medchain.consent is being written")
 
 PATIENT = Account.from_key("0x" + "44" * 32)
 GRANTEE = "0x" + "34" * 20
