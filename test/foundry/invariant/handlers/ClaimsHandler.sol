@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Base} from "../../utils/Base.sol";
+import {ModelHandler} from "./ModelHandler.sol";
 import {IClaimsManager} from "../../../../interfaces/IClaimsManager.sol";
 import {IConsentRegistry} from "../../../../interfaces/IConsentRegistry.sol";
 import {IRecordRegistry} from "../../../../interfaces/IRecordRegistry.sol";
@@ -16,7 +16,7 @@ import {SettlementToken} from "../../../../contracts/test/SettlementToken.sol";
 /// holders and hospitals with anchored (and sometimes foreign or duplicate) evidence, dual-control approvals,
 /// rejections, withdrawals, escalations and council decisions, payments, payouts, consent changes, insurer
 /// suspension and time. A ghost ledger predicts every call's outcome; mismatches are counted as violations.
-contract ClaimsHandler is Base {
+contract ClaimsHandler is ModelHandler {
     uint8 internal constant CLAIM = 2;
     uint64 internal constant ALL_CLASSES = (1 << 11) - 1;
     uint64 internal constant SOME_CLASSES = (1 << 5) - 1; // classes 0..4
@@ -85,10 +85,6 @@ contract ClaimsHandler is Base {
     uint256 public ghostDonations;
     uint256 public ghostCredited; // Σ amounts credited by payClaim
     uint256 public ghostPayoutsWithdrawn;
-
-    uint256 public violations;
-    string public firstViolation;
-    mapping(string action => uint256) public succeeded;
 
     constructor() {
         vm.warp(T0);
@@ -697,26 +693,5 @@ contract ClaimsHandler is Base {
     function _release(GhostClaim storage c, IClaimsManager.ClaimStatus status) internal {
         _policies[c.policyId - 1].committed -= c.amount;
         c.status = status;
-    }
-
-    function _now() internal view returns (uint64) {
-        return uint64(block.timestamp);
-    }
-
-    // ---- internal: violations ----
-
-    function _expectSuccess(bool expected, string memory action) internal {
-        ++succeeded[action];
-        _check(expected, string.concat(action, " succeeded where the model expected a revert"));
-    }
-
-    function _expectFailure(bool expected, string memory action) internal {
-        _check(!expected, string.concat(action, " reverted where the model expected success"));
-    }
-
-    function _check(bool ok, string memory what) internal {
-        if (ok) return;
-        if (violations == 0) firstViolation = what;
-        ++violations;
     }
 }

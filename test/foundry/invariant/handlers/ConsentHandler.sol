@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Base} from "../../utils/Base.sol";
+import {ModelHandler} from "./ModelHandler.sol";
 import {Eip712} from "../../utils/Eip712.sol";
 import {IConsentRegistry} from "../../../../interfaces/IConsentRegistry.sol";
 import {ConsentRegistry} from "../../../../contracts/ConsentRegistry.sol";
@@ -13,7 +13,7 @@ import {ConsentRegistry} from "../../../../contracts/ConsentRegistry.sol";
 /// and emergency access; each action first predicts from the model whether the call must succeed and records a
 /// violation when the registry disagrees (forge ignores reverts in handlers, so violations are counted and
 /// asserted by an invariant instead).
-contract ConsentHandler is Base {
+contract ConsentHandler is ModelHandler {
     uint8 internal constant EMERGENCY = 4;
     uint64 internal constant ALL_CLASSES = (1 << 11) - 1;
     uint64 internal constant DAY = 1 days;
@@ -74,9 +74,6 @@ contract ConsentHandler is Base {
     mapping(address hospital => uint256) public ghostUnjustified;
 
     uint256 public calls; // handler actions so far (the invariants rotate their per-patient checks on it)
-    uint256 public violations;
-    string public firstViolation;
-    mapping(string action => uint256) public succeeded;
 
     constructor() {
         vm.warp(T0);
@@ -455,26 +452,5 @@ contract ConsentHandler is Base {
     function _sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
         return abi.encodePacked(r, s, v);
-    }
-
-    function _now() internal view returns (uint64) {
-        return uint64(block.timestamp);
-    }
-
-    // ---- internal: violations ----
-
-    function _expectSuccess(bool expected, string memory action) internal {
-        ++succeeded[action];
-        _check(expected, string.concat(action, " succeeded where the model expected a revert"));
-    }
-
-    function _expectFailure(bool expected, string memory action) internal {
-        _check(!expected, string.concat(action, " reverted where the model expected success"));
-    }
-
-    function _check(bool ok, string memory what) internal {
-        if (ok) return;
-        if (violations == 0) firstViolation = what;
-        ++violations;
     }
 }

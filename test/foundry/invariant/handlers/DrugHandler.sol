@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Base} from "../../utils/Base.sol";
+import {ModelHandler} from "./ModelHandler.sol";
 import {Merkle} from "../../utils/Merkle.sol";
 import {IDrugTrace} from "../../../../interfaces/IDrugTrace.sol";
 import {DrugTrace} from "../../../../contracts/DrugTrace.sol";
@@ -11,7 +11,7 @@ import {DrugTrace} from "../../../../contracts/DrugTrace.sol";
 /// kind of member (and to invalid recipients), partial receipts, dispensing with valid and invalid serial
 /// proofs, duplicate scans, recalls by manufacturer and council, a distributor's suspension, and time (expiry).
 /// A ghost ledger of stock per (batch, member), shipments and dispensed serials predicts every outcome.
-contract DrugHandler is Base {
+contract DrugHandler is ModelHandler {
     uint256 internal constant MAX_QUANTITY = 8;
 
     struct GhostBatch {
@@ -63,9 +63,6 @@ contract DrugHandler is Base {
     mapping(bytes32 id => uint256) internal _batchIndex; // index + 1
 
     uint256 public calls; // handler actions so far (the invariants rotate their per-serial checks on it)
-    uint256 public violations;
-    string public firstViolation;
-    mapping(string action => uint256) public succeeded;
 
     constructor() {
         vm.warp(T0);
@@ -398,24 +395,5 @@ contract DrugHandler is Base {
         if (member == m0) return m0Key;
         if (member == p1) return p1Key;
         return member;
-    }
-
-    function _now() internal view returns (uint64) {
-        return uint64(block.timestamp);
-    }
-
-    function _expectSuccess(bool expected, string memory action) internal {
-        ++succeeded[action];
-        _check(expected, string.concat(action, " succeeded where the model expected a revert"));
-    }
-
-    function _expectFailure(bool expected, string memory action) internal {
-        _check(!expected, string.concat(action, " reverted where the model expected success"));
-    }
-
-    function _check(bool ok, string memory what) internal {
-        if (ok) return;
-        if (violations == 0) firstViolation = what;
-        ++violations;
     }
 }
