@@ -115,7 +115,7 @@ def index_cmd(
     chain_id = int(w3.eth.chain_id)
     path = store or default_store_path(chain_id)
     conn = open_store(path)
-    start = from_block if from_block is not None else _deploy_block(st, chain_id)
+    start = from_block if from_block is not None else st.deploy_block()
     indexer = Indexer(w3, suite, conn, confirmations, from_block=start, span=span, senders=senders)
     progress = Progress(
         TextColumn("[bold]indexing[/]"),
@@ -144,17 +144,6 @@ def index_cmd(
     if result.seconds > 0 and result.events:
         data["eventsPerSecond"] = round(result.events / result.seconds)
     output(st, data, title="audit index")
-
-
-def _deploy_block(st: CliState, chain_id: int) -> int:
-    try:
-        from medchain.deploy import read_manifest
-
-        manifest = read_manifest(chain_id, st.manifest)
-        blocks = [int(e.get("block", 0)) for e in manifest.get("contracts", {}).values()]
-        return min(blocks) if blocks else 0
-    except (MedchainError, ValueError, TypeError):
-        return 0
 
 
 @app.command("disclosures")

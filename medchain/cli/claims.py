@@ -36,17 +36,6 @@ InsurerOpt = Annotated[str | None, typer.Option("--insurer", help="insurer membe
 ClaimArg = Annotated[int, typer.Argument(help="claim id", min=1)]
 
 
-def _from_block(st: CliState) -> int:
-    """The ClaimsManager's deployment block from the manifest (log searches start there), else 0."""
-    try:
-        from medchain.deploy import read_manifest
-
-        manifest = read_manifest(st.w3().eth.chain_id, st.manifest)
-        return int(manifest["contracts"]["ClaimsManager"].get("block", 0))
-    except Exception:  # no manifest block: search from genesis
-        return 0
-
-
 def _time_arg(value: str | None, now: int, what: str) -> int:
     """A time from ``YYYY-MM-DD`` (UTC midnight), an ISO date-time, or unix seconds; None = now."""
     if value is None:
@@ -118,8 +107,9 @@ def _run(
         def advance(entry: ClaimEntry, result: svc.SubmitResult) -> None:
             bar.update(task, advance=1, description=f"{entry.claim.reference}: {result.outcome}")
 
+        start = st.deploy_block("ClaimsManager")
         return svc.submit_claims(
-            suite, entries, signer, journal, dry_run=dry_run, progress=advance, from_block=_from_block(st)
+            suite, entries, signer, journal, dry_run=dry_run, progress=advance, from_block=start
         )
 
 
@@ -321,7 +311,7 @@ def queue_cmd(
         who = (
             address_arg(insurer, "insurer") if insurer else svc.insurer_of(suite, signer_address(st.signer()))
         )
-    items = svc.queue(suite, who, escalated=escalated, from_block=_from_block(st))
+    items = svc.queue(suite, who, escalated=escalated, from_block=st.deploy_block("ClaimsManager"))
     money = svc.currency(suite)
     rows = [_queue_row(item, money) for item in items]
     output(
@@ -359,7 +349,7 @@ def show_cmd(ctx: typer.Context, claim_id: ClaimArg, json_out: JsonOpt = False) 
     st = state(ctx, json_out)
     suite = st.suite()
     claim = svc.get_claim(suite, claim_id)
-    events = svc.history(suite, claim_id, from_block=_from_block(st))
+    events = svc.history(suite, claim_id, from_block=st.deploy_block("ClaimsManager"))
     if st.json:
         output(st, {"claim": asdict(claim), "history": [asdict(e) for e in events]})
         return
@@ -478,7 +468,7 @@ def payouts_withdraw(
     st = state(ctx, json_out)
     suite = st.suite()
     who = address_arg(beneficiary, "beneficiary") if beneficiary else None
-    result = svc.collect_payouts(suite, st.signer(), who, from_block=_from_block(st))
+    result = svc.collect_payouts(suite, st.signer(), who, from_block=st.deploy_block("ClaimsManager"))
     if st.json:
         output(st, result)
         return
@@ -497,7 +487,7 @@ def payouts_show(ctx: typer.Context, beneficiary: BeneficiaryOpt = None, json_ou
     st = state(ctx, json_out)
     suite = st.suite()
     who = address_arg(beneficiary, "beneficiary") if beneficiary else signer_address(st.signer())
-    status = svc.payout_status(suite, who, from_block=_from_block(st))
+    status = svc.payout_status(suite, who, from_block=st.deploy_block("ClaimsManager"))
     if st.json:
         output(st, status)
         return

@@ -29,7 +29,6 @@ from medchain.chain import signer_address
 from medchain.cli.options import CliState, JsonOpt, address_arg, console, output, state
 from medchain.codes import PURPOSE_NAMES, parse_classes, parse_purpose
 from medchain.contracts import contract_at
-from medchain.deploy import read_manifest
 from medchain.errors import ConfigError, InputError
 from medchain.signing import ConsentGrant, ConsentRevoke, Domain
 from medchain.text import is_digits
@@ -105,15 +104,6 @@ def _tx(receipt: TxReceipt) -> dict[str, Any]:
 
 def _registry(st: CliState) -> Contract:
     return st.suite().require("consent")
-
-
-def _from_block(st: CliState) -> int:
-    """The registry's deployment block from the manifest (0 when unknown): where event scans start."""
-    try:
-        manifest = read_manifest(st.w3().eth.chain_id, st.manifest)
-    except ConfigError:
-        return 0
-    return int(manifest.get("contracts", {}).get("ConsentRegistry", {}).get("block", 0))
 
 
 def _local_key(st: CliState) -> LocalAccount:
@@ -332,9 +322,8 @@ def status(
     """A patient's consents now: classes, validity, revoked or not, and whether isPermitted says yes."""
     st = state(ctx, json_out)
     who = address_arg(patient, "patient")
-    states = svc.status(
-        _registry(st), who, address_arg(grantee, "grantee") if grantee else None, _from_block(st)
-    )
+    target = address_arg(grantee, "grantee") if grantee else None
+    states = svc.status(_registry(st), who, target, st.deploy_block("ConsentRegistry"))
     output(st, [asdict(s) for s in states], [_state_row(s) for s in states], title=f"consents of {who}")
 
 
@@ -347,7 +336,7 @@ def history(
     """A patient's history from events: grants, revocations, voided signatures, guardians, break-glass."""
     st = state(ctx, json_out)
     who = address_arg(patient, "patient")
-    entries = svc.history(_registry(st), who, _from_block(st))
+    entries = svc.history(_registry(st), who, st.deploy_block("ConsentRegistry"))
     rows = [
         {"time": _time(e.timestamp), "event": e.event, "what": e.describe(), "tx": e.tx_hash} for e in entries
     ]

@@ -16,8 +16,6 @@ from web3.types import TxReceipt
 from medchain import consortium as svc
 from medchain.chain import signer_address
 from medchain.cli.options import CliState, JsonOpt, address_arg, output, state
-from medchain.deploy import read_manifest
-from medchain.errors import ConfigError
 from medchain.text import utc_text
 
 app = typer.Typer(
@@ -31,15 +29,6 @@ IdArg = Annotated[int, typer.Argument(help="proposal id", min=1)]
 
 def _consortium(st: CliState) -> Contract:
     return st.suite().consortium
-
-
-def _from_block(st: CliState) -> int:
-    """The Consortium's deployment block from the manifest (0 when unknown): where event scans start."""
-    try:
-        manifest = read_manifest(st.w3().eth.chain_id, st.manifest)
-    except ConfigError:
-        return 0
-    return int(manifest.get("contracts", {}).get("Consortium", {}).get("block", 0))
 
 
 def _time(seconds: int) -> str:
@@ -176,7 +165,7 @@ def _member_row(m: svc.Member) -> dict[str, Any]:
 def members(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Every member ever admitted (from events) with its current roles and status."""
     st = state(ctx, json_out)
-    found = svc.members(_consortium(st), from_block=_from_block(st), with_operators=st.json)
+    found = svc.members(_consortium(st), from_block=st.deploy_block("Consortium"), with_operators=st.json)
     output(st, [asdict(m) for m in found], [_member_row(m) for m in found], title="members")
 
 
@@ -191,7 +180,7 @@ def member(
     c = _consortium(st)
     account = address_arg(address, "address")
     owner = svc.member_of(c, account)
-    m = svc.get_member(c, owner or account, with_operators=True, from_block=_from_block(st))
+    m = svc.get_member(c, owner or account, with_operators=True, from_block=st.deploy_block("Consortium"))
     data = {**asdict(m), "admitted": _time(m.admitted_at), "updated": _time(m.updated_at)}
     if owner != account:
         data["queried"] = account  # an operator key (shows its member) or an unknown address
@@ -276,5 +265,5 @@ def operator_list(
     """Current operator keys of a member (from events)."""
     st = state(ctx, json_out)
     who = address_arg(member_address, "member") if member_address else signer_address(st.signer())
-    keys = svc.operators(_consortium(st), who, _from_block(st))
+    keys = svc.operators(_consortium(st), who, st.deploy_block("Consortium"))
     output(st, {"member": who, "operators": keys}, [{"key": k} for k in keys], title=f"operators of {who}")

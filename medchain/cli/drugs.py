@@ -42,17 +42,6 @@ def _store(st: CliState, path: Path | None) -> sqlite3.Connection:
     return open_store(path or default_store_path(st.w3().eth.chain_id))
 
 
-def _from_block(st: CliState) -> int:
-    """The DrugTrace deployment block from the manifest, so event searches skip older blocks."""
-    try:
-        from medchain.deploy import read_manifest
-
-        manifest = read_manifest(st.w3().eth.chain_id, st.manifest)
-        return int(manifest["contracts"]["DrugTrace"].get("block", 0))
-    except Exception:  # no manifest block: search from genesis
-        return 0
-
-
 def _expiry(text: str) -> dt.date:
     value = text.strip()
     if len(value) == 6 and is_digits(value):
@@ -351,7 +340,7 @@ def trace_cmd(
         code.gtin,
         code.lot,
         code.serial,
-        from_block=_from_block(st),
+        from_block=st.deploy_block("DrugTrace"),
         path_only=not all_hops,
     )
     if not hops:
@@ -383,7 +372,7 @@ def status_cmd(
         code.lot,
         code.serial,
         store=_store(st, store),
-        from_block=_from_block(st),
+        from_block=st.deploy_block("DrugTrace"),
     )
     data = _data(status)
     if st.json:

@@ -17,7 +17,8 @@ from medchain import chain
 from medchain.addresses import checked_address
 from medchain.chain import Signer
 from medchain.contracts import Suite
-from medchain.deploy import load_suite
+from medchain.deploy import load_suite, read_manifest
+from medchain.errors import ConfigError
 from medchain.text import is_digits
 
 
@@ -54,6 +55,18 @@ class CliState:
         if self._suite is None:
             self._suite = load_suite(self.w3(), self.manifest)
         return self._suite
+
+    def deploy_block(self, *contracts: str) -> int:
+        """Where event scans start: the earliest deployment block of `contracts` (all of the suite when none
+        is named) from this chain's manifest; 0 (genesis) when the manifest does not say."""
+        try:
+            manifest = read_manifest(self.w3().eth.chain_id, self.manifest)
+            entries = manifest.get("contracts", {})
+            named = [e for name, e in entries.items() if not contracts or name in contracts]
+            blocks = [int(e.get("block", 0)) for e in named]
+        except (ConfigError, ValueError, TypeError, AttributeError):
+            return 0
+        return min(blocks, default=0)
 
     def signer(self) -> Signer:
         if self._signer is None:

@@ -51,7 +51,7 @@ def _service(
     svc = svc_mod.RecordService.open(
         w3, suite.require("records"), suite.consortium, conn, st.signer() if signer else None
     )
-    svc.from_block = _deploy_block(st)
+    svc.from_block = st.deploy_block("RecordRegistry")
     return svc
 
 
@@ -63,16 +63,6 @@ def _checked(patient: str | None = None, data_class: str | None = None, purpose:
         parse_data_class(data_class)
     if purpose is not None:
         parse_purpose(purpose)
-
-
-def _deploy_block(st: CliState) -> int:
-    try:
-        from medchain.deploy import read_manifest
-
-        manifest = read_manifest(st.w3().eth.chain_id, st.manifest)
-        return int(manifest["contracts"]["RecordRegistry"].get("block", 0))
-    except Exception:  # no manifest block: search from genesis
-        return 0
 
 
 def _hx(value: Any) -> Any:
