@@ -146,3 +146,22 @@ def connect_pyevm() -> Web3:
         raise ConfigError("py-evm is not installed: `make bootstrap` installs eth-tester[py-evm]") from None
     backend = PyEVMBackend(genesis_parameters=PyEVMBackend.generate_genesis_params({"gas_limit": 30_000_000}))
     return Web3(EthereumTesterProvider(EthereumTester(backend)))
+
+
+def latest_time(w3: Web3) -> int:
+    """The chain's clock: the latest block's timestamp (what the contracts compare validity windows with)."""
+    return int(w3.eth.get_block("latest")["timestamp"])
+
+
+class BlockTimes:
+    """Timestamps of blocks, each fetched once: event lists name the same block many times."""
+
+    def __init__(self, w3: Web3) -> None:
+        self.w3 = w3
+        self._seen: dict[int, int] = {}
+
+    def __call__(self, number: int) -> int:
+        number = int(number)
+        if number not in self._seen:
+            self._seen[number] = int(self.w3.eth.get_block(number)["timestamp"])
+        return self._seen[number]

@@ -30,7 +30,7 @@ from web3.types import TxReceipt
 
 from medchain import tx
 from medchain.abi import load_abi
-from medchain.chain import Signer, signer_address
+from medchain.chain import BlockTimes, Signer, latest_time, signer_address
 from medchain.claimfile import ClaimEntry, ClaimModel
 from medchain.codes import DATA_CLASS_NAMES, PURPOSES, ROLES, class_names
 from medchain.contracts import Suite
@@ -214,10 +214,6 @@ def insurer_of(suite: Suite, account: str) -> str:
     return str(member)
 
 
-def _now(w3: Web3) -> int:
-    return int(w3.eth.get_block("latest")["timestamp"])
-
-
 # ---- pre-flight ----
 
 
@@ -287,7 +283,7 @@ def preflight(suite: Suite, claim: ClaimModel, sender: str, money: Currency | No
 def _check_policy(suite: Suite, claim: ClaimModel, sender: str, pre: Preflight, money: Currency) -> None:
     policy = pre.policy
     assert policy is not None
-    now = _now(suite.w3)
+    now = latest_time(suite.w3)
     if claim.holder is not None and claim.holder != policy.holder:
         pre.problems.append(f"policy {policy.id} belongs to {policy.holder}, not to holder {claim.holder}")
     if not policy.active(now):
@@ -727,7 +723,7 @@ def queue(
     filters = {"insurer": to_checksum_address(insurer)} if insurer else {}
     logs = claims.events.ClaimSubmitted().get_logs(from_block=from_block, argument_filters=filters)
     wanted = "Escalated" if escalated else "Submitted"
-    now = _now(suite.w3)
+    now = latest_time(suite.w3)
     items = []
     for log in sorted(logs, key=lambda entry: int(entry["args"]["claimId"])):
         claim = get_claim(suite, int(log["args"]["claimId"]))
@@ -799,15 +795,13 @@ def history(suite: Suite, claim_id: int, from_block: int = 0) -> list[HistoryEve
         event = getattr(claims.events, name)()
         logs += event.get_logs(from_block=from_block, argument_filters={"claimId": claim_id})
     logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
-    times: dict[int, int] = {}
+    times = BlockTimes(suite.w3)
     out = []
     for log in logs:
         block = int(log["blockNumber"])
-        if block not in times:
-            times[block] = int(suite.w3.eth.get_block(block)["timestamp"])
         args = {k: _plain(v) for k, v in log["args"].items()}
         tx_hash = Web3.to_hex(log["transactionHash"])
-        out.append(HistoryEvent(block, int(log["logIndex"]), times[block], tx_hash, log["event"], args))
+        out.append(HistoryEvent(block, int(log["logIndex"]), times(block), tx_hash, log["event"], args))
     return out
 
 

@@ -46,7 +46,7 @@ from web3.types import TxReceipt, Wei
 
 from medchain import signing, tx
 from medchain.addresses import checked_address
-from medchain.chain import Signer, signer_address
+from medchain.chain import BlockTimes, Signer, latest_time, signer_address
 from medchain.codes import ALL_CLASSES, PURPOSE_NAMES, PURPOSES, class_names
 from medchain.errors import ChainError, ConfigError, InputError
 from medchain.signing import ConsentGrant, ConsentMessage, ConsentRevoke, Domain
@@ -126,10 +126,6 @@ def domain_of(registry: Contract) -> Domain:
         raise ConfigError(f"{registry.address}: {exc}") from None
 
 
-def _latest_time(w3: Web3) -> int:
-    return int(w3.eth.get_block("latest")["timestamp"])
-
-
 def build_grant(
     registry: Contract,
     patient: str,
@@ -146,7 +142,7 @@ def build_grant(
     to the latest block's time + DEFAULT_TTL."""
     domain = domain_of(registry)
     nonce = int(registry.functions.nonces(patient).call()) if nonce is None else nonce
-    deadline = _latest_time(registry.w3) + DEFAULT_TTL if deadline is None else deadline
+    deadline = latest_time(registry.w3) + DEFAULT_TTL if deadline is None else deadline
     msg = ConsentGrant(patient, grantee, purpose, data_classes, valid_from, valid_until, nonce, deadline)
     return msg, domain
 
@@ -163,7 +159,7 @@ def build_revoke(
     """A ConsentRevoke with domain and nonce from the chain (see `build_grant`)."""
     domain = domain_of(registry)
     nonce = int(registry.functions.nonces(patient).call()) if nonce is None else nonce
-    deadline = _latest_time(registry.w3) + DEFAULT_TTL if deadline is None else deadline
+    deadline = latest_time(registry.w3) + DEFAULT_TTL if deadline is None else deadline
     return ConsentRevoke(patient, grantee, purpose, nonce, deadline), domain
 
 
@@ -251,7 +247,7 @@ def relay(registry: Contract, signed: SignedConsent, sender: Signer) -> TxReceip
     if msg.nonce != current:
         state = "already used or invalidated" if msg.nonce < current else "not reached yet"
         raise InputError(f"the consent's nonce {msg.nonce} is {state} (patient's current nonce: {current})")
-    if _latest_time(registry.w3) > msg.deadline:
+    if latest_time(registry.w3) > msg.deadline:
         raise InputError(f"the signature expired at {msg.deadline} (unix time)")
     if isinstance(msg, ConsentGrant):
         fn = registry.functions.grantBySig(
@@ -344,7 +340,7 @@ def consent_state(registry: Contract, patient: str, grantee: str, purpose: int) 
     classes, granted_at, revoked_at, valid_from, valid_until = registry.functions.getConsent(
         patient, grantee, purpose
     ).call()
-    now = _latest_time(registry.w3)
+    now = latest_time(registry.w3)
     if not granted_at:
         status = "none"
     elif revoked_at:
@@ -433,12 +429,10 @@ def history(registry: Contract, patient: str, from_block: int = 0) -> list[Histo
     patient = checked_address(patient, "patient")
     logs = [log for name in PATIENT_EVENTS for log in _logs(registry, name, patient, from_block)]
     logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
-    times: dict[int, int] = {}
+    times = BlockTimes(registry.w3)
     entries = []
     for log in logs:
         number = int(log["blockNumber"])
-        if number not in times:
-            times[number] = int(registry.w3.eth.get_block(number)["timestamp"])
         args = {
             k: Web3.to_hex(bytes(v)) if isinstance(v, (bytes, bytearray)) else v
             for k, v in log["args"].items()
@@ -447,7 +441,7 @@ def history(registry: Contract, patient: str, from_block: int = 0) -> list[Histo
             HistoryEntry(
                 number,
                 int(log["logIndex"]),
-                times[number],
+                times(number),
                 Web3.to_hex(log["transactionHash"]),
                 str(log["event"]),
                 args,
@@ -527,7 +521,7 @@ def review_emergency(registry: Contract, sender: Signer, opening_id: int, justif
 def get_opening(registry: Contract, opening_id: int) -> Opening:
     o = tx.call(registry.functions.getOpening(opening_id))
     patient, opened_at, reason, review, hospital, expires_at, reviewer, reviewed_at, justification = o
-    now = _latest_time(registry.w3)
+    now = latest_time(registry.w3)
     period = int(registry.functions.REVIEW_PERIOD().call())
     return Opening(
         opening_id, patient, int(opened_at), int(reason), Review(int(review)).name.lower(), hospital,

@@ -32,7 +32,7 @@ from web3.types import EventData, TxReceipt
 
 from medchain import epcis, tx
 from medchain.abi import load_abi
-from medchain.chain import Signer, signer_address
+from medchain.chain import BlockTimes, Signer, signer_address
 from medchain.consortium import get_member
 from medchain.errors import InputError, MedchainError
 from medchain.gs1 import ChinaTraceCode, DrugCode, parse_scan
@@ -818,8 +818,8 @@ def trace(
     if serial is not None and path_only:
         logs = _custody_path(logs)
     chain = _chain or _Chain.of(w3, drugs)
-    blocks: dict[int, int] = {}
-    return [_hop(chain, log, logs, blocks) for log in logs]
+    times = BlockTimes(chain.w3)
+    return [_hop(chain, log, logs, times) for log in logs]
 
 
 def _custody_path(logs: list[EventData]) -> list[EventData]:
@@ -865,11 +865,9 @@ def _position(log: EventData) -> tuple[int, int]:
     return int(log["blockNumber"]), int(log["logIndex"])
 
 
-def _hop(chain: _Chain, log: EventData, logs: list[EventData], blocks: dict[int, int]) -> JourneyHop:
+def _hop(chain: _Chain, log: EventData, logs: list[EventData], times: BlockTimes) -> JourneyHop:
     args, name = log["args"], log["event"]
     block = int(log["blockNumber"])
-    if block not in blocks:
-        blocks[block] = int(chain.w3.eth.get_block(block)["timestamp"])
     kind, src, dst, quantity, shipment = _hop_fields(name, args, logs)
     return JourneyHop(
         kind=kind,
@@ -878,7 +876,7 @@ def _hop(chain: _Chain, log: EventData, logs: list[EventData], blocks: dict[int,
         from_name=chain.name(src),
         to_name=chain.name(dst),
         quantity=quantity,
-        timestamp=blocks[block],
+        timestamp=times(block),
         tx_hash=Web3.to_hex(log["transactionHash"]),
         block=block,
         shipment_id=shipment,

@@ -24,7 +24,7 @@ from web3.types import TxReceipt
 
 from medchain import tx
 from medchain.addresses import checked_address
-from medchain.chain import Signer, signer_address
+from medchain.chain import BlockTimes, Signer, signer_address
 from medchain.codes import DATA_CLASS_NAMES, PURPOSE_NAMES, ROLES, parse_data_class, parse_purpose
 from medchain.errors import ChainError, ContractRevert, InputError, NodeLost
 from medchain.hashing import (
@@ -841,14 +841,14 @@ def access_events(
     if leaf is not None:
         filters["leaf"] = leaf
     logs = svc.registry.events.RecordAccessed().get_logs(argument_filters=filters, from_block=svc.from_block)
+    times = BlockTimes(svc.w3)
     out = []
     for lg in logs:
         args = lg["args"]
-        block = svc.w3.eth.get_block(lg["blockNumber"])
         out.append(
             {
                 "blockNumber": int(lg["blockNumber"]),
-                "time": int(block["timestamp"]),
+                "time": times(lg["blockNumber"]),
                 "leaf": bytes(args["leaf"]),
                 "patient": args["patient"],
                 "accessor": args["accessor"],
