@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import make_files
 from eth_utils import keccak
+from helpers import make_files
 from web3 import Web3
 from web3.logs import DISCARD
 
@@ -23,8 +23,8 @@ from medchain.deploy import deploy_all, write_manifest
 from medchain.errors import ContractRevert, InputError
 from medchain.hashing import hash_file
 from medchain.journal import Journal
-from medchain.salts import derive_salt
 from medchain.node import Anvil
+from medchain.salts import derive_salt
 from medchain.store import open_store
 
 PATIENT = "0x" + "ab" * 20
