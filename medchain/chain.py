@@ -176,5 +176,7 @@ def transactions_to(w3: Web3, addresses: Any, from_block: int = 0) -> list[dict[
         for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
             data = dict(tx)  # type: ignore[arg-type]
             if data.get("to") and str(data["to"]).lower() in wanted:
+                data["blockNumber"] = number  # eth-tester leaves it out, and calls the input "data"
+                data.setdefault("input", data.get("data", b""))
                 out.append(data)
     return out

@@ -79,12 +79,15 @@ def calldata_blobs(w3: Web3, addresses: Iterable[str], from_block: int = 0) -> l
     ]
 
 
-def scan(w3: Web3, addresses: Iterable[str], needles: Iterable[str]) -> list[Finding]:
-    """Every place where a needle appears in storage, events or calldata, in any of its forms."""
+def scan(
+    w3: Web3, addresses: Iterable[str], needles: Iterable[str], *, storage: bool = True
+) -> list[Finding]:
+    """Every place where a needle appears in storage (with ``storage``: needs Anvil's state dump), events or
+    calldata, in any of its forms."""
     addresses = list(addresses)
     patterns = [(n, form, blob) for n in needles for form, blob in forms(n).items()]
     findings: list[Finding] = []
-    for address, slots in storage_words(w3, addresses).items():
+    for address, slots in (storage_words(w3, addresses) if storage else {}).items():
         # strings longer than 31 bytes span consecutive slots: scan the concatenation per contract too
         joined = b"".join(slots[k] for k in sorted(slots))
         for needle, form, blob in patterns:

@@ -344,21 +344,31 @@ def _discard() -> Any:
 
 
 def reports(ctx: DemoContext) -> None:
-    with ctx.step(8, "Reports: accounting of disclosures, evidence, drug journey; privacy scan"):
-        from medchain import privacy
+    with ctx.step(8, "Reports: disclosures, evidence, drug journey; privacy scan and linkage check"):
+        from medchain import linkage, privacy
 
         suite = ctx.suite
         assert suite is not None
         written = _audit_reports(ctx)
         for path in written:
             ctx.say(f"wrote {path.relative_to(ctx.out)}")
-        if ctx.chain == "anvil":
-            needles = ctx.facts["planted"].needles()
-            findings = privacy.scan(ctx.w3, suite.addresses().values(), needles)
-            ctx.facts["privacy_findings"] = findings
-            (ctx.out / "privacy-scan.json").write_text(json.dumps(privacy.summary(findings), indent=2) + "\n")
-            ctx.say(f"privacy scan: {len(needles):,} planted values × 5 forms over every storage slot and "
-                    f"event of the suite: {len(findings)} found")  # fmt: skip
+        needles = ctx.facts["planted"].needles()
+        storage = ctx.chain == "anvil"  # the storage part reads Anvil's full state dump (anvil_dumpState)
+        findings = privacy.scan(ctx.w3, suite.addresses().values(), needles, storage=storage)
+        ctx.facts["privacy_findings"] = findings
+        ctx.facts["privacy_storage_scanned"] = storage
+        (ctx.out / "privacy-scan.json").write_text(json.dumps(privacy.summary(findings), indent=2) + "\n")
+        where = "every storage slot, event and calldata" if storage else "every event and calldata"
+        ctx.say(f"privacy scan: {len(needles):,} planted values × 5 forms over {where} of the suite: "
+                f"{len(findings)} found")  # fmt: skip
+        if not storage:
+            ctx.say(f"storage slots not scanned: {ctx.chain} has no full state dump (anvil_dumpState)")
+        linked = linkage.observe(ctx.w3, suite)
+        ctx.facts["linkage"] = linked
+        (ctx.out / "linkage.json").write_text(json.dumps(linked.as_dict(), indent=2) + "\n")
+        ctx.say(f"linkage check: an observer of every transaction and event tried {len(linked.openings)} "
+                f"openings on {len(linked.anchored)} published records: linked the {len(linked.opened)} "
+                f"opened record(s), {len(linked.extra_links)} more")  # fmt: skip
 
 
 def _audit_reports(ctx: DemoContext) -> list[Any]:

@@ -68,10 +68,15 @@ def test_reports_written(flow) -> None:
 
 
 def test_privacy_scan_finds_no_planted_personal_data(flow) -> None:
-    if flow.chain != "anvil":
-        pytest.skip("the storage scan reads Anvil's state dump")
     assert flow.facts["planted"].needles()  # the records really carry names, IDs, diagnoses, notes
     assert flow.facts["privacy_findings"] == []
+    assert flow.facts["privacy_storage_scanned"] is (flow.chain == "anvil")
+
+
+def test_linkage_observer_links_only_opened_records(flow) -> None:
+    linked = flow.facts["linkage"]
+    assert linked.opened and linked.links == linked.opened and not linked.extra_links
+    assert len(linked.opened) == 4  # hospital B's access to one batch record + the claim's 3 evidence records
 
 
 def test_privacy_scan_would_find_a_leak(flow) -> None:
