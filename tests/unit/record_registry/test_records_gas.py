@@ -16,7 +16,7 @@ VERIFY_DEPTH_20_MAX = 6_000
 
 def test_single_anchor_fits_one_fresh_slot(records: Any, hospital: Any, patient: Any) -> None:
     for rec in random_recs(3, patient):
-        assert records.anchor(*rec.args, {"from": hospital}).gas_used <= SINGLE_ANCHOR_MAX
+        assert records.anchor(*rec.anchor_args, {"from": hospital}).gas_used <= SINGLE_ANCHOR_MAX
 
 
 def test_batch_anchor_is_constant_and_within_target(records: Any, hospital: Any) -> None:
