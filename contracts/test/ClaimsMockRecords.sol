@@ -9,10 +9,12 @@ import {IRecordRegistry} from "../../interfaces/IRecordRegistry.sol";
 contract ClaimsMockRecords {
     mapping(bytes32 leaf => IRecordRegistry.Record) private _records;
 
-    /// @notice Stores a record under its DESIGN §6.5 key with `msg.sender` as hospital.
-    function anchor(bytes32 recordHash, bytes32 patientCommitment, uint8 dataClass) external returns (bytes32 leaf) {
-        leaf = recordLeaf(recordHash, patientCommitment, dataClass);
+    /// @notice Stores a record under `leaf` (its DESIGN §6.5 key, as RecordRegistry.anchor takes it) with
+    /// `msg.sender` as hospital. `recordHash` is unused, as in the registry, where it is only emitted.
+    function anchor(bytes32 recordHash, bytes32 leaf) external returns (bytes32) {
+        recordHash;
         _records[leaf] = IRecordRegistry.Record(msg.sender, uint64(block.timestamp), IRecordRegistry.RecordOrigin.Single);
+        return leaf;
     }
 
     function getRecord(bytes32 leaf) external view returns (IRecordRegistry.Record memory) {

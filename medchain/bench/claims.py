@@ -7,7 +7,7 @@ import os
 
 from medchain.bench import TX_BASE, BenchContext
 from medchain.codes import DATA_CLASSES, PURPOSES, parse_classes
-from medchain.hashing import patient_commitment
+from medchain.hashing import patient_commitment, record_leaf
 
 AREA = "ClaimsManager"
 FRESH_SLOT, DIRTY_SLOT = 22_100, 5_000
@@ -35,8 +35,9 @@ def rows(ctx: BenchContext) -> None:
     def evidence(n: int) -> list[tuple[bytes, bytes, int]]:
         items = []
         for _ in range(n):
-            record_hash, salt = os.urandom(32), os.urandom(32)
-            ctx.send(records.functions.anchor(record_hash, patient_commitment(patient, salt), LAB), hospital)
+            record_hash, salt = os.urandom(32), os.urandom(32)  # one salt per record (DESIGN §6.3 v2)
+            leaf = record_leaf(record_hash, patient_commitment(patient, salt), LAB)
+            ctx.send(records.functions.anchor(record_hash, leaf), hospital)
             items.append((record_hash, salt, LAB))
         return items
 

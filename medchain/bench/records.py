@@ -1,6 +1,7 @@
-"""RecordRegistry rows: anchoring gas (single, many, batch), in-contract proof verification, materialise;
-and the Python Merkle tree (10k / 100k / 1M records: time to root with every proof available, the cost of
-generating every proof once, peak memory)."""
+"""RecordRegistry rows: anchoring gas (single, many, batch), consent-checked access logging (one record, and
+per record of a 50-record logAccessMany), in-contract proof verification, materialise; and the Python Merkle
+tree (10k / 100k / 1M records: time to root with every proof available, the cost of generating every proof
+once, peak memory)."""
 
 from __future__ import annotations
 
@@ -10,26 +11,39 @@ import subprocess
 import sys
 
 from medchain.bench import TX_BASE, BenchContext
+from medchain.codes import DATA_CLASSES, PURPOSES, parse_classes
+from medchain.hashing import patient_commitment, record_leaf
 from medchain.merkle import process_proof
 
 AREA = "RecordRegistry"
 FRESH_SLOT, COLD_CALL, COLD_SLOAD = 22_100, 2_600, 2_100
 URI = "https://fhir.hospital-a.example/mc/b/000001"  # a short proof-service path (43 bytes)
+LAB, TREATMENT = DATA_CLASSES["LAB"], PURPOSES["TREATMENT"]
+ACCESS_BATCH = 50
+
+
+def _opening(patient: str, data_class: int) -> tuple[bytes, bytes, int, bytes]:
+    """A fresh record of `patient` with its own salt (DESIGN §6.3 v2): (recordHash, salt, dataClass, leaf)."""
+    record_hash, salt = os.urandom(32), os.urandom(32)
+    leaf = record_leaf(record_hash, patient_commitment(patient, salt), data_class)
+    return record_hash, salt, data_class, leaf
 
 
 def rows(ctx: BenchContext) -> None:
     r = ctx.suite.require("records")
     hospital, stranger = ctx.accounts["hospital"], ctx.accounts["stranger"]
 
-    receipt = ctx.send(r.functions.anchor(os.urandom(32), os.urandom(32), 3), hospital)
-    note = "one fresh slot keyed by the leaf + Consortium.authorizedMember"
+    receipt = ctx.send(r.functions.anchor(os.urandom(32), os.urandom(32)), hospital)
+    note = "one fresh slot keyed by the leaf + Consortium.authorizedMember; publishes (recordHash, leaf) only"
     ctx.add(AREA, "anchor (one record)", receipt["gasUsed"], floor=48_400, target=53_000, note=note)
 
     n = 50
-    hashes, commitments = [os.urandom(32) for _ in range(n)], [os.urandom(32) for _ in range(n)]
-    receipt = ctx.send(r.functions.anchorMany(hashes, commitments, [i % 11 for i in range(n)]), hospital)
+    hashes, leaves = [os.urandom(32) for _ in range(n)], [os.urandom(32) for _ in range(n)]
+    receipt = ctx.send(r.functions.anchorMany(hashes, leaves), hospital)
     per_record = receipt["gasUsed"] / n
     ctx.add(AREA, f"anchorMany, per record ({n})", per_record, floor=FRESH_SLOT, note="one role check")
+
+    access_rows(ctx)
 
     note = "constant in the batch size; ~30 gas per uri byte"
     for count, uri in ((1, ""), (1 << 20, ""), (1 << 20, URI)):
@@ -92,6 +106,32 @@ print(json.dumps({
     "values_mb": base / 1024, "worker_mb": worker / 1024,
 }))
 """
+
+
+def access_rows(ctx: BenchContext) -> None:
+    """logAccess of one record, then logAccessMany over ACCESS_BATCH records of every class (per record),
+    for a patient who consented to the hospital for TREATMENT; every record is anchored with its own salt."""
+    r, consent = ctx.suite.require("records"), ctx.suite.require("consent")
+    hospital, patient = ctx.accounts["hospital"], ctx.accounts["stranger"]
+    ctx.send(consent.functions.grant(hospital, TREATMENT, parse_classes("ALL"), 0, 0), patient)
+
+    record_hash, salt, data_class, leaf = _opening(patient, LAB)
+    ctx.send(r.functions.anchor(record_hash, leaf), hospital)
+    receipt = ctx.send(r.functions.logAccess(record_hash, patient, salt, data_class, TREATMENT), hospital)
+    note = "opening + stored-record check + ConsentRegistry.isPermitted + one RecordAccessed"
+    ctx.add(AREA, "logAccess (one record)", receipt["gasUsed"], note=note)
+
+    openings = [_opening(patient, i % 11) for i in range(ACCESS_BATCH)]
+    hashes, leaves = [o[0] for o in openings], [o[3] for o in openings]
+    ctx.send(r.functions.anchorMany(hashes, leaves), hospital)
+    fn = r.functions.logAccessMany(patient, TREATMENT, [o[:3] for o in openings])
+    receipt = ctx.send(fn, hospital)
+    logged = r.events.RecordAccessed().process_receipt(receipt)
+    if [bytes(e["args"]["leaf"]) for e in logged] != leaves:
+        raise RuntimeError("logAccessMany did not log one RecordAccessed per record in input order")
+    note = f"one role and consent check for the union of classes; {ACCESS_BATCH} records of all 11 classes"
+    label = f"logAccessMany, per record ({ACCESS_BATCH} records)"
+    ctx.add(AREA, label, receipt["gasUsed"] / ACCESS_BATCH, note=note)
 
 
 def measure_tree(n: int) -> dict[str, float]:

@@ -105,7 +105,7 @@ class Chain:
         """A fresh record of the holder anchored by the hospital, as a claim-file evidence item."""
         n = next(_serial)
         record, salt = keccak(text=f"fault record {n} {time.time_ns()}"), keccak(text=f"fault salt {n}")
-        leaf = record_leaf(record, patient_commitment(self.holder, salt), LAB)
+        leaf = record_leaf(record, patient_commitment(self.holder, salt), LAB)  # own salt (§6.3 v2)
         self.send(self.suite.require("records").functions.anchor(record, leaf), self.hospital)
         return {"recordHash": Web3.to_hex(record), "salt": Web3.to_hex(salt), "dataClass": "LAB"}
 

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import brownie
 import pytest
 
 from medchain.hashing import patient_commitment
@@ -39,8 +40,11 @@ def oz(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _values(n: int) -> list[tuple[bytes, bytes, int]]:
-    salt = os.urandom(32)
-    return [(os.urandom(32), patient_commitment("0x" + os.urandom(20).hex(), salt), i % 11) for i in range(n)]
+    """`n` record values, each with its own salt (DESIGN §6.3 v2)."""
+    return [
+        (os.urandom(32), patient_commitment("0x" + os.urandom(20).hex(), os.urandom(32)), i % 11)
+        for i in range(n)
+    ]
 
 
 def _json(values: list[tuple[bytes, bytes, int]]) -> list[list[str]]:
@@ -111,3 +115,22 @@ def test_oz_proof_verifies_on_chain(
     assert not registry.verifyBatchRecord(theirs["root"], *values[124], proof)
     tx = registry.materialise(theirs["root"], *values[123], proof, {"from": stranger})
     assert tuple(registry.getRecord(tx.return_value))[0] == hospital
+
+
+def test_oz_leaf_anchored_singly_is_the_batch_record(
+    RecordRegistry: Any, ConsentRegistry: Any, consortium: Any, council: Any, hospital: Any, stranger: Any
+) -> None:
+    """anchor takes the leaf as OZ computes it (a one-value tree's root is its leaf): the single record and
+    the batch record of the same values share one key, so first write wins across both paths."""
+    consent = ConsentRegistry.deploy(consortium, {"from": council})
+    registry = RecordRegistry.deploy(consortium, consent, {"from": council})
+    values = _values(8)
+    oz_leaf = oz({"op": "of", "values": _json(values[2:3]), "encoding": ENCODING})["root"]
+    assert registry.recordLeaf(*values[2]) == oz_leaf
+    tx = registry.anchor(values[2][0], oz_leaf, {"from": hospital})
+    assert tx.events["RecordAnchored"]["leaf"] == oz_leaf
+    theirs = oz({"op": "of", "values": _json(values), "encoding": ENCODING, "proofs": [2]})
+    registry.anchorBatch(theirs["root"], len(values), "", {"from": hospital})
+    assert registry.verifyBatchRecord(theirs["root"], *values[2], theirs["proofs"]["2"])
+    with brownie.reverts(revert_pattern="RecordAlreadyAnchored: .*"):
+        registry.materialise(theirs["root"], *values[2], theirs["proofs"]["2"], {"from": stranger})

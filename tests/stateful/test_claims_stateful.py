@@ -32,6 +32,7 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
 from medchain.errors import decode_revert
+from medchain.hashing import record_leaf
 
 LONG = os.environ.get("MEDCHAIN_PROFILE") == "long"
 SETTINGS = settings(
@@ -127,7 +128,8 @@ def test_claims_ledger_matches_model(
         pool[str(h)] = []
         for i in range(POOL):
             record, salt = keccak(text=f"record {n}/{i}"), keccak(text=f"salt {n}/{i}")
-            records.anchor(record, _commitment(str(h), salt), LAB, {"from": hospital})
+            leaf = record_leaf(record, _commitment(str(h), salt), LAB)  # one salt per record (§6.3 v2)
+            records.anchor(record, leaf, {"from": hospital})
             pool[str(h)].append((record, salt))
     everyone_records = [r for h in pool for r, _ in pool[h]]
     # seed (every example starts here): both insurers funded, a policy per (insurer, holder), one large claim

@@ -386,13 +386,17 @@ contract ClaimsUnit is Base {
         ev = new IClaimsManager.Evidence[](n);
         for (uint256 i = 0; i < n; ++i) {
             ev[i] = _evidenceAt(nextRecord++);
-            vm.prank(hospital);
-            records.anchor(ev[i].recordHash, keccak256(abi.encode(patient, ev[i].salt)), ev[i].dataClass);
+            bytes32 commitment = keccak256(abi.encode(patient, ev[i].salt));
+            bytes32 leaf = records.recordLeaf(ev[i].recordHash, commitment, ev[i].dataClass);
+            vm.prank(hospital); // after the recordLeaf call: a prank applies to the next call
+            records.anchor(ev[i].recordHash, leaf);
         }
     }
 
     function _evidenceAt(uint256 i) internal pure returns (IClaimsManager.Evidence memory) {
-        return IClaimsManager.Evidence(keccak256(abi.encode("record", i)), keccak256("salt"), uint8(i % 11));
+        // one salt per record (DESIGN §6.3 v2)
+        return
+            IClaimsManager.Evidence(keccak256(abi.encode("record", i)), keccak256(abi.encode("salt", i)), uint8(i % 11));
     }
 
     function _submit(uint256 amount) internal returns (uint256 id) {

@@ -5,6 +5,13 @@ pragma solidity ^0.8.20;
 /// @notice The few forge cheatcodes MedChain's Foundry suites use. forge-std is not on npm, so this is our own
 /// declaration of the cheatcode contract's ABI (forge 1.x); the address is forge's fixed cheatcode address.
 interface Vm {
+    /// @dev A log recorded by `recordLogs` (forge's Vm.Log).
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     // ---- environment ----
     function warp(uint256 timestamp) external;
     function getBlockTimestamp() external view returns (uint256);
@@ -36,6 +43,12 @@ interface Vm {
     function assertEq(bytes32 left, bytes32 right, string calldata error) external pure;
     function assertLe(uint256 left, uint256 right, string calldata error) external pure;
     function assertGe(uint256 left, uint256 right, string calldata error) external pure;
+
+    // ---- logs ----
+    /// @dev Starts recording every log emitted from now on.
+    function recordLogs() external;
+    /// @dev The logs recorded since `recordLogs` or the last call of this (which empties the record).
+    function getRecordedLogs() external returns (Log[] memory logs);
 
     // ---- helpers ----
     function toString(uint256 value) external pure returns (string memory);

@@ -75,14 +75,15 @@ class Ev:
 
 
 def new_evidence(data_class: int = LAB) -> Ev:
-    """A fresh (record hash, salt, class), not anchored anywhere yet."""
+    """A fresh (record hash, salt, class), not anchored anywhere yet; every record has its own salt."""
     n = next(_serial)
     return Ev(keccak(text=f"record {n}"), keccak(text=f"salt {n}"), data_class)
 
 
 def anchor(records: Any, hospital: Any, holder: Any, ev: Ev) -> Ev:
-    """Anchor `ev` for `holder` in a RecordRegistry (real or mock) as `hospital`."""
-    records.anchor(ev.record_hash, commitment(holder, ev.salt), ev.data_class, {"from": hospital})
+    """Anchor `ev` for `holder` in a RecordRegistry (real or mock) as `hospital`: only (recordHash, leaf)
+    goes on chain (DESIGN §6.3 v2)."""
+    records.anchor(ev.record_hash, ev.leaf(holder), {"from": hospital})
     return ev
 
 

@@ -3,6 +3,7 @@ themselves, hospitals anchor records (single and Merkle batch), and the claim ch
 
 from __future__ import annotations
 
+import brownie
 import pytest
 from brownie import chain
 from claims_helpers import (
@@ -164,3 +165,28 @@ def test_submit_gas_on_real_registries(claims, records, policy, hospital, patien
             f"{tx.gas_used}"
         )
         assert tx.gas_used <= 200_000
+
+
+def test_each_evidence_record_has_its_own_salt(claims, records, policy, hospital, patient, insurer):
+    """DESIGN §6.3 v2: the evidence of one claim opens one commitment per record, none shared."""
+    evidence = anchored(records, hospital, patient, 3)
+    assert len({commitment(patient, e.salt) for e in evidence}) == 3
+    tx = submit(claims, policy, 1_000, evidence, patient)
+    assert claims.liveClaimOf(evidence[2].hex) == tx.return_value
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="contract bug (issue 11 v2): anchor no longer checks the class, so a leaf of class >= 64 can be "
+    "anchored; ClaimsManager._lockEvidence assumes 'anchored => class 0..10' and `uint64(1) << class` is 0 "
+    "for class >= 64, so such evidence adds no class to the consent check",
+)
+def test_evidence_of_an_invalid_class_is_refused(
+    claims, consent, records, policy, hospital, patient, insurer
+):
+    consent.grant(insurer, CLAIM, 1 << LAB, 0, 0, {"from": patient})
+    (valid,) = anchored(records, hospital, patient, 1, LAB)
+    odd = new_evidence(200)
+    records.anchor(odd.record_hash, odd.leaf(patient), {"from": hospital})  # the registry takes any leaf
+    with brownie.reverts():
+        submit(claims, policy, 1_000, [valid, odd], patient)

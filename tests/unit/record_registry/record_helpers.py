@@ -54,19 +54,36 @@ class Rec:
 
     @property
     def args(self) -> tuple[bytes, bytes, int]:
-        """(recordHash, patientCommitment, dataClass) as the contract takes them."""
+        """(recordHash, patientCommitment, dataClass): the leaf's values, as materialise, verifyBatchRecord,
+        recordLeaf and the Merkle tree take them."""
         return (self.record_hash, self.commitment, self.data_class)
+
+    @property
+    def anchored_event(self) -> dict[str, str]:
+        """RecordAnchored as brownie decodes it: the leaf and the record hash, nothing else."""
+        return {"leaf": self.leaf_hex, "recordHash": "0x" + self.record_hash.hex()}
+
+    @property
+    def anchor_args(self) -> tuple[bytes, bytes]:
+        """(recordHash, leaf) as anchor takes them (DESIGN §6.3 v2: nothing else is published)."""
+        return (self.record_hash, self.leaf)
+
+    @property
+    def opening(self) -> tuple[bytes, bytes, int]:
+        """IRecordRegistry.Opening (recordHash, salt, dataClass) as logAccessMany takes it."""
+        return (self.record_hash, self.salt, self.data_class)
 
 
 def make_rec(label: str, patient: Any, data_class: int = LAB, salt: bytes | None = None) -> Rec:
+    """A record with its own salt (DESIGN §6.3 v2: one salt per record) unless `salt` is given."""
     return Rec(
-        h32(label), str(patient), salt if salt is not None else h32("salt:" + str(patient)), data_class
+        h32(label), str(patient), salt if salt is not None else h32(f"salt:{patient}:{label}"), data_class
     )
 
 
 def random_recs(n: int, patient: Any) -> list[Rec]:
-    salt = os.urandom(32)
-    return [Rec(os.urandom(32), str(patient), salt, i % 11) for i in range(n)]
+    """`n` records of `patient`, classes 0..10 in turn, each with its own random salt."""
+    return [Rec(os.urandom(32), str(patient), os.urandom(32), i % 11) for i in range(n)]
 
 
 def tree_of(recs: list[Rec]) -> StandardMerkleTree:
@@ -78,7 +95,7 @@ def hexproof(proof: list[bytes]) -> list[str]:
 
 
 def record_tuple(records: Any, rec: Rec) -> tuple:
-    """getRecord(leaf) as a plain tuple (hospital, anchoredAt, dataClass, origin)."""
+    """getRecord(leaf) as a plain tuple (hospital, anchoredAt, origin): the class is not stored."""
     return tuple(records.getRecord(rec.leaf))
 
 

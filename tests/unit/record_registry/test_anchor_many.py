@@ -7,15 +7,15 @@ from typing import Any
 from record_helpers import HOSPITAL_ROLE, ORIGIN_SINGLE, ZERO32, make_rec, reverts
 
 
-def _cols(recs: list) -> tuple[list, list, list]:
-    return [r.record_hash for r in recs], [r.commitment for r in recs], [r.data_class for r in recs]
+def _cols(recs: list) -> tuple[list, list]:
+    return [r.record_hash for r in recs], [r.leaf for r in recs]
 
 
 def test_anchor_many_stores_every_record(records: Any, hospital: Any, patient: Any, patient2: Any) -> None:
     recs = [make_rec(f"r{i}", patient if i % 2 else patient2, i % 11) for i in range(5)]
     tx = records.anchorMany(*_cols(recs), {"from": hospital})
     for rec in recs:
-        assert tuple(records.getRecord(rec.leaf)) == (hospital, tx.timestamp, rec.data_class, ORIGIN_SINGLE)
+        assert tuple(records.getRecord(rec.leaf)) == (hospital, tx.timestamp, ORIGIN_SINGLE)
     assert list(tx.return_value) == [r.leaf_hex for r in recs]
 
 
@@ -24,20 +24,28 @@ def test_anchor_many_emits_one_event_per_record(records: Any, hospital: Any, pat
     tx = records.anchorMany(*_cols(recs), {"from": hospital})
     events = tx.events["RecordAnchored"]
     assert len(events) == 3
-    assert [e["leaf"] for e in events] == [r.leaf_hex for r in recs]
+    assert [dict(e) for e in events] == [
+        {"leaf": r.leaf_hex, "recordHash": "0x" + r.record_hash.hex()} for r in recs
+    ]
 
 
 def test_anchor_many_length_mismatch_reverts(records: Any, hospital: Any, patient: Any) -> None:
-    hashes, commitments, classes = _cols([make_rec(f"r{i}", patient) for i in range(3)])
-    with reverts("RecordInvalidArrays", 3, 2, 3):
-        records.anchorMany(hashes, commitments[:2], classes, {"from": hospital})
-    with reverts("RecordInvalidArrays", 3, 3, 4):
-        records.anchorMany(hashes, commitments, classes + [1], {"from": hospital})
+    hashes, leaves = _cols([make_rec(f"r{i}", patient) for i in range(3)])
+    with reverts("RecordInvalidArrays", 3, 2):
+        records.anchorMany(hashes, leaves[:2], {"from": hospital})
+    with reverts("RecordInvalidArrays", 3, 4):
+        records.anchorMany(hashes, leaves + [b"\x01" * 32], {"from": hospital})
+    with reverts("RecordInvalidArrays", 2, 3):
+        records.anchorMany(hashes[:2], leaves, {"from": hospital})
+    for leaf in leaves:
+        assert records.getRecord(leaf)[0] == "0x0000000000000000000000000000000000000000"
 
 
-def test_anchor_many_empty_reverts(records: Any, hospital: Any) -> None:
-    with reverts("RecordInvalidArrays", 0, 0, 0):
-        records.anchorMany([], [], [], {"from": hospital})
+def test_anchor_many_empty_reverts(records: Any, hospital: Any, patient: Any) -> None:
+    with reverts("RecordInvalidArrays", 0, 0):
+        records.anchorMany([], [], {"from": hospital})
+    with reverts("RecordInvalidArrays", 0, 1):
+        records.anchorMany([], [make_rec("r", patient).leaf], {"from": hospital})
 
 
 def test_anchor_many_by_stranger_reverts(records: Any, stranger: Any, patient: Any) -> None:
@@ -49,7 +57,7 @@ def test_anchor_many_with_an_anchored_record_reverts_as_a_whole(
     records: Any, hospital: Any, patient: Any
 ) -> None:
     recs = [make_rec(f"r{i}", patient) for i in range(3)]
-    tx = records.anchor(*recs[1].args, {"from": hospital})
+    tx = records.anchor(*recs[1].anchor_args, {"from": hospital})
     with reverts("RecordAlreadyAnchored", recs[1].leaf, hospital, tx.timestamp):
         records.anchorMany(*_cols(recs), {"from": hospital})
     assert records.getRecord(recs[0].leaf)[0] == "0x0000000000000000000000000000000000000000"
@@ -64,8 +72,31 @@ def test_anchor_many_with_a_duplicate_inside_reverts(
 
 
 def test_anchor_many_with_an_invalid_record_reverts(records: Any, hospital: Any, patient: Any) -> None:
-    hashes, commitments, classes = _cols([make_rec(f"r{i}", patient) for i in range(3)])
-    with reverts("RecordInvalidDataClass", 11):
-        records.anchorMany(hashes, commitments, [1, 11, 2], {"from": hospital})
-    with reverts("RecordInvalidHash", ZERO32, commitments[2]):
-        records.anchorMany(hashes[:2] + [ZERO32], commitments, classes, {"from": hospital})
+    hashes, leaves = _cols([make_rec(f"r{i}", patient) for i in range(3)])
+    with reverts("RecordInvalidHash", ZERO32, leaves[2]):
+        records.anchorMany(hashes[:2] + [ZERO32], leaves, {"from": hospital})
+    with reverts("RecordInvalidHash", hashes[1], ZERO32):
+        records.anchorMany(hashes, [leaves[0], ZERO32, leaves[2]], {"from": hospital})
+    assert records.getRecord(leaves[0])[0] == "0x0000000000000000000000000000000000000000"
+
+
+def test_anchor_many_by_other_roles_and_suspended_hospital_reverts(
+    records: Any,
+    consortium: Any,
+    council: Any,
+    insurer: Any,
+    auditor: Any,
+    pharmacy: Any,
+    patient: Any,
+    hospital_b: Any,
+) -> None:
+    from helpers import SUSPEND
+
+    cols = _cols([make_rec("r", patient)])
+    for account in (insurer, auditor, council, pharmacy):
+        with reverts("RecordUnauthorized", account, HOSPITAL_ROLE):
+            records.anchorMany(*cols, {"from": account})
+    tx = consortium.propose(SUSPEND, hospital_b, 0, "", "", {"from": council})
+    consortium.execute(tx.return_value, {"from": council})
+    with reverts("RecordUnauthorized", hospital_b, HOSPITAL_ROLE):
+        records.anchorMany(*cols, {"from": hospital_b})

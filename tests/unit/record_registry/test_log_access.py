@@ -24,7 +24,7 @@ from record_helpers import (
 @pytest.fixture
 def rec(records: Any, hospital: Any, patient: Any) -> Any:
     r = make_rec("lab-7", patient, LAB)
-    records.anchor(*r.args, {"from": hospital})
+    records.anchor(*r.anchor_args, {"from": hospital})
     return r
 
 
@@ -85,7 +85,7 @@ def test_other_hospital_with_consent_may_log_access(
 def test_log_access_without_consent_reverts(
     records: Any, funded_patient: Any, hospital: Any, rec: Any
 ) -> None:
-    with reverts("RecordAccessNotPermitted", funded_patient, hospital, TREATMENT, LAB):
+    with reverts("RecordAccessNotPermitted", funded_patient, hospital, TREATMENT, 1 << LAB):
         _log(records, rec, TREATMENT, hospital)
 
 
@@ -95,7 +95,7 @@ def test_consent_for_other_class_purpose_or_grantee_does_not_permit(
     _grant(consent, funded_patient, hospital, TREATMENT, 1 << IMAGING)
     _grant(consent, funded_patient, hospital, CLAIM, 1 << LAB)
     _grant(consent, funded_patient, hospital_b, TREATMENT, 1 << LAB)
-    with reverts("RecordAccessNotPermitted", funded_patient, hospital, TREATMENT, LAB):
+    with reverts("RecordAccessNotPermitted", funded_patient, hospital, TREATMENT, 1 << LAB):
         _log(records, rec, TREATMENT, hospital)
 
 
@@ -105,21 +105,21 @@ def test_revoked_consent_does_not_permit(
     _grant(consent, funded_patient, hospital, TREATMENT, 1 << LAB)
     _log(records, rec, TREATMENT, hospital)
     consent.revoke(hospital, TREATMENT, {"from": funded_patient})
-    with reverts("RecordAccessNotPermitted", funded_patient, hospital, TREATMENT, LAB):
+    with reverts("RecordAccessNotPermitted", funded_patient, hospital, TREATMENT, 1 << LAB):
         _log(records, rec, TREATMENT, hospital)
 
 
 def test_break_glass_permits_emergency_access(
     records: Any, consent: Any, funded_patient: Any, hospital: Any, hospital_b: Any, rec: Any
 ) -> None:
-    with reverts("RecordAccessNotPermitted", funded_patient, hospital, EMERGENCY, LAB):
+    with reverts("RecordAccessNotPermitted", funded_patient, hospital, EMERGENCY, 1 << LAB):
         _log(records, rec, EMERGENCY, hospital)
     consent.openEmergency(funded_patient, 1, b"\x42" * 32, {"from": hospital})
     event = _log(records, rec, EMERGENCY, hospital).events["RecordAccessed"]
     assert (event["accessor"], event["purpose"]) == (hospital, EMERGENCY)
-    with reverts("RecordAccessNotPermitted", funded_patient, hospital, TREATMENT, LAB):
+    with reverts("RecordAccessNotPermitted", funded_patient, hospital, TREATMENT, 1 << LAB):
         _log(records, rec, TREATMENT, hospital)  # break-glass is for EMERGENCY only
-    with reverts("RecordAccessNotPermitted", funded_patient, hospital_b, EMERGENCY, LAB):
+    with reverts("RecordAccessNotPermitted", funded_patient, hospital_b, EMERGENCY, 1 << LAB):
         _log(records, rec, EMERGENCY, hospital_b)  # and for the opening hospital only
 
 
@@ -129,7 +129,7 @@ def test_break_glass_ends_after_it_expires(
     consent.openEmergency(funded_patient, 1, b"\x42" * 32, {"from": hospital})
     chain.sleep(int(consent.EMERGENCY_DURATION()) + 1)
     chain.mine()
-    with reverts("RecordAccessNotPermitted", funded_patient, hospital, EMERGENCY, LAB):
+    with reverts("RecordAccessNotPermitted", funded_patient, hospital, EMERGENCY, 1 << LAB):
         _log(records, rec, EMERGENCY, hospital)
 
 
@@ -185,3 +185,15 @@ def test_log_access_by_non_hospital_reverts(
     for who in (insurer, stranger):
         with reverts("RecordUnauthorized", who, HOSPITAL_ROLE):
             _log(records, rec, CLAIM, who)
+
+
+def test_log_access_by_suspended_hospital_reverts(
+    records: Any, consent: Any, consortium: Any, council: Any, funded_patient: Any, hospital: Any, rec: Any
+) -> None:
+    from helpers import SUSPEND
+
+    _grant(consent, funded_patient, hospital, TREATMENT, 1 << LAB)
+    tx = consortium.propose(SUSPEND, hospital, 0, "", "", {"from": council})
+    consortium.execute(tx.return_value, {"from": council})
+    with reverts("RecordUnauthorized", hospital, HOSPITAL_ROLE):
+        _log(records, rec, TREATMENT, hospital)

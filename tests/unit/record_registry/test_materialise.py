@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from record_helpers import ORIGIN_BATCH, URI, hexproof, random_recs, reverts, tree_of
+from record_helpers import ORIGIN_BATCH, URI, ZERO32, hexproof, random_recs, reverts, tree_of
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def test_materialise_by_anyone_writes_the_batch_hospital(
     chain.sleep(100)
     rec = recs[4]
     tx = records.materialise(tree.root, *rec.args, hexproof(tree.get_proof(4)), {"from": stranger})
-    assert tuple(records.getRecord(rec.leaf)) == (hospital, anchored_at, rec.data_class, ORIGIN_BATCH)
+    assert tuple(records.getRecord(rec.leaf)) == (hospital, anchored_at, ORIGIN_BATCH)
     assert tx.return_value == rec.leaf_hex
 
 
@@ -31,7 +31,7 @@ def test_materialise_emits_events(records: Any, batch: tuple, hospital: Any, str
     recs, tree, _ = batch
     rec = recs[0]
     tx = records.materialise(tree.root, *rec.args, hexproof(tree.get_proof(0)), {"from": stranger})
-    assert tx.events["RecordAnchored"]["leaf"] == rec.leaf_hex
+    assert dict(tx.events["RecordAnchored"]) == rec.anchored_event
     mat = tx.events["BatchRecordMaterialised"]
     assert (mat["root"], mat["leaf"], mat["by"]) == ("0x" + tree.root.hex(), rec.leaf_hex, stranger)
 
@@ -52,7 +52,7 @@ def test_materialise_of_singly_anchored_record_reverts(
 ) -> None:
     recs, tree, _ = batch
     rec = recs[3]
-    tx = records.anchor(*rec.args, {"from": hospital_b})
+    tx = records.anchor(*rec.anchor_args, {"from": hospital_b})
     with reverts("RecordAlreadyAnchored", rec.leaf, hospital_b, tx.timestamp):
         records.materialise(tree.root, *rec.args, hexproof(tree.get_proof(3)), {"from": stranger})
 
@@ -62,7 +62,7 @@ def test_anchor_after_materialise_reverts(records: Any, batch: tuple, hospital: 
     rec = recs[5]
     records.materialise(tree.root, *rec.args, hexproof(tree.get_proof(5)), {"from": stranger})
     with reverts("RecordAlreadyAnchored", rec.leaf, hospital, anchored_at):
-        records.anchor(*rec.args, {"from": hospital})
+        records.anchor(*rec.anchor_args, {"from": hospital})
 
 
 def test_materialise_with_bad_proof_reverts(records: Any, batch: tuple, stranger: Any) -> None:
@@ -97,4 +97,36 @@ def test_materialise_invalid_values_reverts(records: Any, hospital: Any, strange
     tree = StandardMerkleTree.of(values)
     records.anchorBatch(tree.root, 2, URI, {"from": hospital})
     with reverts("RecordInvalidDataClass", 11):
+        records.materialise(tree.root, *values[0], hexproof(tree.get_proof(0)), {"from": stranger})
+
+
+def test_materialise_checks_the_class_before_the_proof(records: Any, batch: tuple, stranger: Any) -> None:
+    recs, tree, _ = batch
+    rec = recs[1]
+    with reverts("RecordInvalidDataClass", 11):
+        records.materialise(
+            tree.root, rec.record_hash, rec.commitment, 11, hexproof(tree.get_proof(1)), {"from": stranger}
+        )
+
+
+def test_materialise_zero_commitment_reverts(records: Any, hospital: Any, stranger: Any) -> None:
+    """A tree holding a zero commitment is proven, yet refused: RecordInvalidHash(recordHash, 0)."""
+    from medchain.merkle import StandardMerkleTree
+
+    values = [(b"\x01" * 32, ZERO32, 3), (b"\x03" * 32, b"\x04" * 32, 1)]
+    tree = StandardMerkleTree.of(values)
+    records.anchorBatch(tree.root, 2, URI, {"from": hospital})
+    assert records.verifyBatchRecord(tree.root, *values[0], hexproof(tree.get_proof(0)))
+    with reverts("RecordInvalidHash", values[0][0], ZERO32):
+        records.materialise(tree.root, *values[0], hexproof(tree.get_proof(0)), {"from": stranger})
+
+
+def test_materialise_zero_record_hash_reverts(records: Any, hospital: Any, stranger: Any) -> None:
+    from medchain.merkle import StandardMerkleTree
+
+    values = [(ZERO32, b"\x02" * 32, 3), (b"\x03" * 32, b"\x04" * 32, 1)]
+    tree = StandardMerkleTree.of(values)
+    records.anchorBatch(tree.root, 2, URI, {"from": hospital})
+    leaf = records.recordLeaf(*values[0])
+    with reverts("RecordInvalidHash", ZERO32, bytes(leaf)):
         records.materialise(tree.root, *values[0], hexproof(tree.get_proof(0)), {"from": stranger})

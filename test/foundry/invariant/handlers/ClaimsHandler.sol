@@ -365,13 +365,13 @@ contract ClaimsHandler is ModelHandler {
             item = IClaimsManager.Evidence(
                 keccak256(abi.encode("fresh", recordHashes.length, seed)), bytes32(0), uint8(seed % 11)
             );
-            item.salt = keccak256(abi.encode("salt", holder, byA));
+            item.salt = keccak256(abi.encode("salt", holder, item.recordHash)); // one salt per record (§6.3 v2)
         } else {
             item = _evidence[holder][seed % _evidence[holder].length];
         }
-        bytes32 commitment = keccak256(abi.encode(holder, item.salt));
+        bytes32 leaf = records.recordLeaf(item.recordHash, keccak256(abi.encode(holder, item.salt)), item.dataClass);
         vm.prank(byA ? hospitalAKey : hospitalB);
-        try records.anchor(item.recordHash, commitment, item.dataClass) {
+        try records.anchor(item.recordHash, leaf) {
             _expectSuccess(fresh, "anchorRecord");
             _evidence[holder].push(item);
             recordHashes.push(item.recordHash);
@@ -488,9 +488,10 @@ contract ClaimsHandler is ModelHandler {
     }
 
     function _anchorFor(address holder, bytes32 recordHash, uint8 dataClass, bool byA) internal {
-        bytes32 salt = keccak256(abi.encode("salt", holder, byA));
+        bytes32 salt = keccak256(abi.encode("salt", holder, recordHash)); // one salt per record (§6.3 v2)
+        bytes32 leaf = records.recordLeaf(recordHash, keccak256(abi.encode(holder, salt)), dataClass);
         vm.prank(byA ? hospitalAKey : hospitalB);
-        records.anchor(recordHash, keccak256(abi.encode(holder, salt)), dataClass);
+        records.anchor(recordHash, leaf);
         _evidence[holder].push(IClaimsManager.Evidence(recordHash, salt, dataClass));
         for (uint256 i = 0; i < recordHashes.length; ++i) {
             if (recordHashes[i] == recordHash) return;
