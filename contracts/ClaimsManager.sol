@@ -9,6 +9,7 @@ import {IClaimsManager} from "../interfaces/IClaimsManager.sol";
 import {IConsentRegistry} from "../interfaces/IConsentRegistry.sol";
 import {IConsortium} from "../interfaces/IConsortium.sol";
 import {IRecordRegistry} from "../interfaces/IRecordRegistry.sol";
+import {Codes} from "./libraries/Codes.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title ClaimsManager
@@ -28,7 +29,7 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
     }
 
     /// @inheritdoc IClaimsManager
-    uint8 public constant CLAIM_PURPOSE = 2;
+    uint8 public constant CLAIM_PURPOSE = Codes.CLAIM;
     /// @inheritdoc IClaimsManager
     uint256 public constant MAX_EVIDENCE = 32;
     /// @inheritdoc IClaimsManager
@@ -398,7 +399,7 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
             if (liveClaim != 0) revert ClaimEvidenceAlreadyClaimed(item.recordHash, liveClaim);
             _evidenceClaim[item.recordHash] = claimId;
             recordHashes[i] = item.recordHash;
-            classes |= uint64(1) << item.dataClass; // anchored => dataClass is a valid class (0..10)
+            classes |= uint64(1) << item.dataClass; // checked 0..10 in _checkAnchored
         }
         if (!_consentRegistry.isPermitted(holder, insurer, CLAIM_PURPOSE, classes)) {
             revert ClaimConsentMissing(holder, insurer, classes);
@@ -408,6 +409,7 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
     /// @dev DESIGN §6.3 commitment and §6.5 record key, computed here (same formula as
     /// `IRecordRegistry.recordLeaf`) to save a call per record.
     function _checkAnchored(address holder, Evidence calldata item) private view {
+        if (!Codes.isDataClass(item.dataClass)) revert ClaimInvalidEvidenceClass(item.recordHash, item.dataClass);
         bytes32 commitment = keccak256(abi.encode(holder, item.salt));
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(item.recordHash, commitment, item.dataClass))));
         if (_recordRegistry.getRecord(leaf).hospital == address(0)) {

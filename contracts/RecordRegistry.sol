@@ -5,16 +5,13 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {IConsentRegistry} from "../interfaces/IConsentRegistry.sol";
 import {IConsortium} from "../interfaces/IConsortium.sol";
 import {IRecordRegistry} from "../interfaces/IRecordRegistry.sol";
+import {Codes} from "./libraries/Codes.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title RecordRegistry
 /// @notice Anchors medical-record hashes (single, many, Merkle batches), their amendments, and consent-checked
 /// accesses. Stores hashes, member addresses, codes and times only; see IRecordRegistry.
 contract RecordRegistry is IRecordRegistry {
-    /// @dev Highest data class code (DESIGN §6.2: 0 SUMMARY .. 10 INFECTIOUS_DISEASE).
-    uint8 private constant _MAX_DATA_CLASS = 10;
-    /// @dev Highest purpose code (DESIGN §6.2: 1 TREATMENT .. 5 PUBLIC_HEALTH).
-    uint8 private constant _MAX_PURPOSE = 5;
     /// @inheritdoc IRecordRegistry
     uint256 public constant MAX_ACCESS_BATCH = 256;
 
@@ -218,11 +215,11 @@ contract RecordRegistry is IRecordRegistry {
     }
 
     function _checkPurpose(uint8 purpose) private pure {
-        if (purpose == 0 || purpose > _MAX_PURPOSE) revert RecordInvalidPurpose(purpose);
+        if (!Codes.isPurpose(purpose)) revert RecordInvalidPurpose(purpose);
     }
 
     function _checkDataClass(uint8 dataClass) private pure {
-        if (dataClass > _MAX_DATA_CLASS) revert RecordInvalidDataClass(dataClass);
+        if (!Codes.isDataClass(dataClass)) revert RecordInvalidDataClass(dataClass);
     }
 
     /// @dev Reverts unless `leaf` is stored, anchored by `hospital` and not yet superseded.

@@ -178,6 +178,9 @@ interface IClaimsManager {
     /// @dev No record of the holder is anchored under `recordHash` (key `leaf`): wrong hash, salt or data class,
     /// another patient's record, or a batch record not yet materialised.
     error ClaimEvidenceNotAnchored(bytes32 recordHash, bytes32 leaf);
+    /// @dev Evidence `recordHash` names data class `dataClass`, outside DESIGN §6.2 (0..10). RecordRegistry stores
+    /// leaves without their class (it is learnt only when a record is opened), so the class is checked here.
+    error ClaimInvalidEvidenceClass(bytes32 recordHash, uint8 dataClass);
     /// @dev Record `recordHash` already backs live claim `claimId` (any insurer).
     error ClaimEvidenceAlreadyClaimed(bytes32 recordHash, uint256 claimId);
     /// @dev `holder` has no consent in force letting `insurer` use data classes `dataClasses` for purpose CLAIM.

@@ -175,12 +175,6 @@ def test_each_evidence_record_has_its_own_salt(claims, records, policy, hospital
     assert claims.liveClaimOf(evidence[2].hex) == tx.return_value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract bug (issue 11 v2): anchor no longer checks the class, so a leaf of class >= 64 can be "
-    "anchored; ClaimsManager._lockEvidence assumes 'anchored => class 0..10' and `uint64(1) << class` is 0 "
-    "for class >= 64, so such evidence adds no class to the consent check",
-)
 def test_evidence_of_an_invalid_class_is_refused(
     claims, consent, records, policy, hospital, patient, insurer
 ):
@@ -188,5 +182,5 @@ def test_evidence_of_an_invalid_class_is_refused(
     (valid,) = anchored(records, hospital, patient, 1, LAB)
     odd = new_evidence(200)
     records.anchor(odd.record_hash, odd.leaf(patient), {"from": hospital})  # the registry takes any leaf
-    with brownie.reverts():
+    with reverts_with("ClaimInvalidEvidenceClass", repr(bytes(odd.record_hash)), 200):
         submit(claims, policy, 1_000, [valid, odd], patient)
