@@ -15,8 +15,8 @@ contract RecordRegistry is IRecordRegistry {
     uint8 private constant _MAX_DATA_CLASS = 10;
     /// @dev Highest purpose code (DESIGN §6.2: 1 TREATMENT .. 5 PUBLIC_HEALTH).
     uint8 private constant _MAX_PURPOSE = 5;
-    /// @dev Bit offset of `Record.dataClass` in the record's slot (after the 20-byte hospital and 8-byte time).
-    uint256 private constant _DATA_CLASS_SHIFT = 224;
+    /// @inheritdoc IRecordRegistry
+    uint256 public constant MAX_ACCESS_BATCH = 256;
 
     IConsortium private immutable _consortium;
     IConsentRegistry private immutable _consent;
@@ -33,37 +33,33 @@ contract RecordRegistry is IRecordRegistry {
     // ---- anchoring ----
 
     /// @inheritdoc IRecordRegistry
-    function anchor(bytes32 recordHash, bytes32 patientCommitment_, uint8 dataClass) external returns (bytes32) {
-        return _anchor(recordHash, patientCommitment_, dataClass, _stamp(_hospital(), _time(), RecordOrigin.Single));
+    function anchor(bytes32 recordHash, bytes32 leaf) external returns (bytes32) {
+        _anchor(recordHash, leaf, _stamp(_hospital(), _time(), RecordOrigin.Single));
+        return leaf;
     }
 
     /// @inheritdoc IRecordRegistry
-    function anchorMany(
-        bytes32[] calldata recordHashes,
-        bytes32[] calldata patientCommitments,
-        uint8[] calldata dataClasses
-    ) external returns (bytes32[] memory leaves) {
-        uint256 n = recordHashes.length;
-        if (n == 0 || patientCommitments.length != n || dataClasses.length != n) {
-            revert RecordInvalidArrays(n, patientCommitments.length, dataClasses.length);
-        }
-        uint256 stamp = _stamp(_hospital(), _time(), RecordOrigin.Single);
-        leaves = new bytes32[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            leaves[i] = _anchor(recordHashes[i], patientCommitments[i], dataClasses[i], stamp);
-        }
-    }
-
-    /// @inheritdoc IRecordRegistry
-    function amend(bytes32 previousLeaf, bytes32 recordHash, bytes32 patientCommitment_, uint8 dataClass)
+    function anchorMany(bytes32[] calldata recordHashes, bytes32[] calldata leaves)
         external
-        returns (bytes32 leaf)
+        returns (bytes32[] memory)
     {
+        uint256 n = recordHashes.length;
+        if (n == 0 || leaves.length != n) revert RecordInvalidArrays(n, leaves.length);
+        uint256 stamp = _stamp(_hospital(), _time(), RecordOrigin.Single);
+        for (uint256 i = 0; i < n; ++i) {
+            _anchor(recordHashes[i], leaves[i], stamp);
+        }
+        return leaves;
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function amend(bytes32 previousLeaf, bytes32 recordHash, bytes32 leaf) external returns (bytes32) {
         address hospital = _hospital();
         _checkAmendable(previousLeaf, hospital);
-        leaf = _anchor(recordHash, patientCommitment_, dataClass, _stamp(hospital, _time(), RecordOrigin.Single));
+        _anchor(recordHash, leaf, _stamp(hospital, _time(), RecordOrigin.Single));
         _supersededBy[previousLeaf] = leaf;
         emit RecordAmended(previousLeaf, leaf, hospital);
+        return leaf;
     }
 
     /// @inheritdoc IRecordRegistry
@@ -91,9 +87,11 @@ contract RecordRegistry is IRecordRegistry {
     ) external returns (bytes32 leaf) {
         Batch memory batch = _batches[root];
         if (batch.hospital == address(0)) revert RecordBatchNonexistent(root);
+        if (patientCommitment_ == bytes32(0)) revert RecordInvalidHash(recordHash, bytes32(0));
+        _checkDataClass(dataClass);
         leaf = _leaf(recordHash, patientCommitment_, dataClass);
         if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert RecordInvalidProof(root, leaf);
-        _anchor(recordHash, patientCommitment_, dataClass, _stamp(batch.hospital, batch.anchoredAt, RecordOrigin.Batch));
+        _anchor(recordHash, leaf, _stamp(batch.hospital, batch.anchoredAt, RecordOrigin.Batch));
         emit BatchRecordMaterialised(root, leaf, msg.sender);
     }
 
@@ -105,14 +103,32 @@ contract RecordRegistry is IRecordRegistry {
         returns (bytes32 leaf)
     {
         address hospital = _hospital();
-        if (purpose == 0 || purpose > _MAX_PURPOSE) revert RecordInvalidPurpose(purpose);
-        if (dataClass > _MAX_DATA_CLASS) revert RecordInvalidDataClass(dataClass);
-        leaf = _leaf(recordHash, _commitment(patient, salt), dataClass);
-        if (_records[leaf].hospital == address(0)) revert RecordNonexistent(leaf);
-        if (!_consent.isPermitted(patient, hospital, purpose, uint64(1) << dataClass)) {
-            revert RecordAccessNotPermitted(patient, hospital, purpose, dataClass);
-        }
+        _checkPurpose(purpose);
+        leaf = _storedLeaf(recordHash, patient, salt, dataClass);
+        _checkPermitted(patient, hospital, purpose, uint64(1) << dataClass);
         emit RecordAccessed(leaf, patient, hospital, purpose, msg.sender);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function logAccessMany(address patient, uint8 purpose, Opening[] calldata openings)
+        external
+        returns (bytes32[] memory leaves)
+    {
+        address hospital = _hospital();
+        _checkPurpose(purpose);
+        uint256 n = openings.length;
+        if (n == 0 || n > MAX_ACCESS_BATCH) revert RecordInvalidAccessCount(n, MAX_ACCESS_BATCH);
+        leaves = new bytes32[](n);
+        uint64 classes;
+        for (uint256 i = 0; i < n; ++i) {
+            Opening calldata opening = openings[i];
+            leaves[i] = _storedLeaf(opening.recordHash, patient, opening.salt, opening.dataClass);
+            classes |= uint64(1) << opening.dataClass;
+        }
+        _checkPermitted(patient, hospital, purpose, classes);
+        for (uint256 i = 0; i < n; ++i) {
+            emit RecordAccessed(leaves[i], patient, hospital, purpose, msg.sender);
+        }
     }
 
     // ---- views ----
@@ -170,25 +186,43 @@ contract RecordRegistry is IRecordRegistry {
 
     // ---- internal ----
 
-    /// @dev The one writer: checks the values, enforces first-write-wins, stores one slot, emits. `stamp` is
-    /// the record's slot without its data class (see `_stamp`), computed once per transaction.
-    function _anchor(bytes32 recordHash, bytes32 patientCommitment_, uint8 dataClass, uint256 stamp)
-        private
-        returns (bytes32 leaf)
-    {
-        if (recordHash == bytes32(0) || patientCommitment_ == bytes32(0)) {
-            revert RecordInvalidHash(recordHash, patientCommitment_);
-        }
-        if (dataClass > _MAX_DATA_CLASS) revert RecordInvalidDataClass(dataClass);
-        leaf = _leaf(recordHash, patientCommitment_, dataClass);
+    /// @dev The one writer: checks the values, enforces first-write-wins, stores one slot, emits. `stamp` is the
+    /// record's slot (see `_stamp`), computed once per transaction.
+    function _anchor(bytes32 recordHash, bytes32 leaf, uint256 stamp) private {
+        if (recordHash == bytes32(0) || leaf == bytes32(0)) revert RecordInvalidHash(recordHash, leaf);
         Record storage record = _records[leaf];
         if (record.hospital != address(0)) revert RecordAlreadyAnchored(leaf, record.hospital, record.anchoredAt);
         // One SSTORE of the whole slot; assigning field by field would read and rewrite the slot per field.
-        uint256 packed = stamp | (uint256(dataClass) << _DATA_CLASS_SHIFT);
         assembly ("memory-safe") {
-            sstore(record.slot, packed)
+            sstore(record.slot, stamp)
         }
-        emit RecordAnchored(leaf);
+        emit RecordAnchored(leaf, recordHash);
+    }
+
+    /// @dev The leaf of an opened record, which must be stored; reverts on an invalid class or an unknown leaf.
+    function _storedLeaf(bytes32 recordHash, address patient, bytes32 salt, uint8 dataClass)
+        private
+        view
+        returns (bytes32 leaf)
+    {
+        _checkDataClass(dataClass);
+        leaf = _leaf(recordHash, _commitment(patient, salt), dataClass);
+        if (_records[leaf].hospital == address(0)) revert RecordNonexistent(leaf);
+    }
+
+    /// @dev Reverts unless ConsentRegistry permits `hospital` the classes `dataClasses` of `patient` for `purpose`.
+    function _checkPermitted(address patient, address hospital, uint8 purpose, uint64 dataClasses) private view {
+        if (!_consent.isPermitted(patient, hospital, purpose, dataClasses)) {
+            revert RecordAccessNotPermitted(patient, hospital, purpose, dataClasses);
+        }
+    }
+
+    function _checkPurpose(uint8 purpose) private pure {
+        if (purpose == 0 || purpose > _MAX_PURPOSE) revert RecordInvalidPurpose(purpose);
+    }
+
+    function _checkDataClass(uint8 dataClass) private pure {
+        if (dataClass > _MAX_DATA_CLASS) revert RecordInvalidDataClass(dataClass);
     }
 
     /// @dev Reverts unless `leaf` is stored, anchored by `hospital` and not yet superseded.
@@ -206,10 +240,10 @@ contract RecordRegistry is IRecordRegistry {
         if (hospital == address(0)) revert RecordUnauthorized(msg.sender, Roles.HOSPITAL);
     }
 
-    /// @dev A Record slot without its data class, in the compiler's layout of `Record`: hospital in bits
-    /// 0..159, anchoredAt 160..223, (dataClass 224..231), origin 232..239.
+    /// @dev A Record slot in the compiler's layout of `Record`: hospital in bits 0..159, anchoredAt 160..223,
+    /// origin 224..231.
     function _stamp(address hospital, uint64 anchoredAt, RecordOrigin origin) private pure returns (uint256) {
-        return uint256(uint160(hospital)) | (uint256(anchoredAt) << 160) | (uint256(uint8(origin)) << 232);
+        return uint256(uint160(hospital)) | (uint256(anchoredAt) << 160) | (uint256(uint8(origin)) << 224);
     }
 
     /// @dev DESIGN §6.5 leaf: OpenZeppelin StandardMerkleTree's double hash of the ABI-encoded values,

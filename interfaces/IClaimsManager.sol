@@ -14,9 +14,10 @@ pragma solidity ^0.8.20;
 /// last claim it backed. Record hashes are SHA-256 digests of record files (DESIGN §6.6), the invoice number and
 /// the client's claim reference arrive already hashed (keccak256), so no diagnosis, document or invoice text is
 /// ever on chain.
-/// @dev Privacy: `submitClaim` opens each record's patient commitment (holder + salt, DESIGN §6.3) in calldata,
-/// so the transaction input links the evidence records to the holder. That is the point of the evidence check;
-/// it is acceptable because the insurer must learn it anyway and consent for purpose CLAIM is required.
+/// @dev Privacy: `submitClaim` opens each evidence record's patient commitment (holder + that record's own salt,
+/// DESIGN §6.3 v2) in calldata, so the transaction input links those evidence records, and only those, to the
+/// holder. That is the point of the evidence check; it is acceptable because the insurer must learn it anyway and
+/// consent for purpose CLAIM is required. No other record of the holder shares a commitment with them.
 ///
 /// Money: `token.balanceOf(this) >= Σ insurer reserves + Σ unwithdrawn payout credits` at all times, with equality
 /// unless someone transfers tokens to the contract directly (such tokens are nobody's credit). An approved
@@ -39,7 +40,7 @@ interface IClaimsManager {
     /// @notice One piece of evidence: an anchored record of the policy holder.
     struct Evidence {
         bytes32 recordHash; // the record's hash as anchored in RecordRegistry
-        bytes32 salt; // the holder's salt at the anchoring hospital: commitment = keccak256(abi.encode(holder, salt))
+        bytes32 salt; // this record's own salt (DESIGN §6.3 v2): commitment = keccak256(abi.encode(holder, salt))
         uint8 dataClass; // the record's data class (DESIGN §6.2), part of the record key
     }
 

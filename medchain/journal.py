@@ -7,8 +7,8 @@ crash or a node restart at any point leaves a submission that :func:`medchain.re
 ``done`` by asking the chain first (is the root / are the leaves already anchored?) and sending only what is
 missing, so every record is anchored exactly once and every batch proof stays on disk.
 
-Also here: the hospital's salt store (one random salt per (hospital, patient), DESIGN §6.3), which never
-leaves this database unless exported on purpose (:meth:`Journal.export_salt`).
+Salts are not stored: each record's salt is derived from the hospital's salt key (:mod:`medchain.salts`,
+DESIGN §6.3 v2), which :attr:`Journal.keys` keeps in the same database.
 
 Storage is O(N) per batch: one row per record plus the flat OZ tree as one blob (64 bytes per record); a
 proof is read from the blob node by node (``sqlite3.Blob``), never materialised per record.
@@ -31,6 +31,7 @@ from eth_utils import to_checksum_address
 from medchain.errors import InputError
 from medchain.hashing import check_data_class, record_leaf
 from medchain.merkle import RECORD_LEAF_ENCODING, StandardMerkleTree, proof_from_reader
+from medchain.salts import SaltKeys
 
 __all__ = ["Item", "Journal", "JournalItem", "Submission", "fault_point"]
 
@@ -78,14 +79,6 @@ CREATE TABLE IF NOT EXISTS record_trees (
     submission_id INTEGER PRIMARY KEY REFERENCES record_submissions (id),
     nodes         BLOB NOT NULL,                -- OZ flat tree: 2n-1 nodes of 32 bytes
     leaf_order    BLOB NOT NULL                 -- array('I'): leaf position -> value index
-);
-CREATE TABLE IF NOT EXISTS record_salts (
-    hospital    TEXT    NOT NULL,
-    patient     TEXT    NOT NULL,
-    salt        BLOB    NOT NULL,
-    created_at  INTEGER NOT NULL,
-    exported_at INTEGER,                        -- last deliberate export (None = never left the store)
-    PRIMARY KEY (hospital, patient)
 );
 """
 
@@ -163,6 +156,7 @@ class Journal:
         self.chain_id = int(chain_id)
         self.registry = to_checksum_address(registry)
         conn.executescript(_SCHEMA)
+        self.keys = SaltKeys(conn)
 
     # ---- writing ----
 
@@ -417,33 +411,24 @@ class Journal:
         order.frombytes(bytes(row[0]))
         return order
 
-    # ---- salts (DESIGN 6.3: one per patient per hospital, kept here) ----
+    # ---- salts (DESIGN 6.3 v2: one per record, derived from the hospital's key) ----
 
-    def salt(self, hospital: str, patient: str, *, create: bool = True) -> bytes:
-        """The hospital's salt for ``patient``; a fresh CSPRNG salt is stored on first use."""
-        hospital, patient = to_checksum_address(hospital), to_checksum_address(patient)
-        row = self.conn.execute(
-            "SELECT salt FROM record_salts WHERE hospital = ? AND patient = ?", (hospital, patient)
+    def salt(self, hospital: str, patient: str, record_hash: bytes, data_class: int) -> bytes:
+        """The record's own salt (InputError naming the fix if this store has no key for ``hospital``)."""
+        return self.keys.salt(hospital, patient, record_hash, data_class)
+
+    def salt_key(self, hospital: str) -> bytes:
+        """The hospital's salt key for anchoring: created on the first anchoring into a store that has
+        journaled nothing for ``hospital``; a store with journaled records but no key refuses (restore it)."""
+        key = self.keys.get(hospital)
+        if key is not None:
+            return key
+        journaled = self.conn.execute(
+            "SELECT 1 FROM record_submissions WHERE hospital = ? LIMIT 1", (to_checksum_address(hospital),)
         ).fetchone()
-        if row is not None:
-            return bytes(row[0])
-        if not create:
-            raise InputError(f"no salt for patient {patient} at hospital {hospital} in this store")
-        salt = os.urandom(32)
-        self.conn.execute(
-            "INSERT OR IGNORE INTO record_salts (hospital, patient, salt, created_at) VALUES (?, ?, ?, ?)",
-            (hospital, patient, salt, int(time.time())),
-        )
-        return self.salt(hospital, patient, create=False)  # whoever inserted first wins
-
-    def export_salt(self, hospital: str, patient: str) -> bytes:
-        """Hands a salt out on purpose (e.g. to the patient) and records when."""
-        salt = self.salt(hospital, patient, create=False)
-        self.conn.execute(
-            "UPDATE record_salts SET exported_at = ? WHERE hospital = ? AND patient = ?",
-            (int(time.time()), to_checksum_address(hospital), to_checksum_address(patient)),
-        )
-        return salt
+        if journaled is not None:
+            return self.keys.require(hospital)  # raises with the restore command
+        return self.keys.create(hospital)
 
 
 def _submission(row: Any) -> Submission:

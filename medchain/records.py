@@ -38,6 +38,8 @@ from medchain.hashing import (
 )
 from medchain.journal import Item, Journal, JournalItem, Submission, fault_point
 from medchain.merkle import RECORD_LEAF_ENCODING, StandardMerkleTree, hash_leaves, process_proof
+from medchain.openings import RecordOpening
+from medchain.salts import derive_salt
 
 __all__ = [
     "EVIDENCE_FORMAT",
@@ -47,8 +49,12 @@ __all__ = [
     "anchor_files",
     "build_evidence",
     "collect_batch_inputs",
+    "find_anchors",
     "lineage",
     "log_access",
+    "log_access_many",
+    "opening_of",
+    "materialise",
     "record_status",
     "resolve",
     "settle",
@@ -60,6 +66,7 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ZERO32 = b"\x00" * 32
 ORIGINS = {0: "none", 1: "single", 2: "batch"}
 MANY_CHUNK = 200  # records per anchorMany transaction (~5.2 M gas)
+MAX_ACCESS_CHUNK = 256  # RecordRegistry.MAX_ACCESS_BATCH
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -111,23 +118,24 @@ def item_for(
     result: HashResult,
     patient: str,
     data_class: int,
-    cache: dict[str, tuple[str, bytes]] | None = None,
+    cache: dict[str, str] | None = None,
 ) -> Item:
-    """An Item for a hashed file: the patient's commitment with the hospital's salt (created on first use).
-    ``cache`` (patient text -> (address, commitment)) saves salt lookups and hashing for repeat patients."""
-    known = cache.get(patient) if cache is not None else None
-    if known is None:
+    """An Item for a hashed file: the patient's commitment with the record's own salt (DESIGN §6.3 v2),
+    derived from the hospital's salt key (created on the first anchoring into a fresh store). ``cache``
+    (patient text -> checked address) saves address checks for repeat patients."""
+    address = cache.get(patient) if cache is not None else None
+    if address is None:
         address = checked_address(patient, "patient")
-        known = (address, patient_commitment(address, journal.salt(hospital, address)))
         if cache is not None:
-            cache[patient] = known
+            cache[patient] = address
+    salt = derive_salt(journal.salt_key(hospital), address, result.record_hash, data_class)
     return Item(
         record_hash=result.record_hash,
-        commitment=known[1],
+        commitment=patient_commitment(address, salt),
         data_class=data_class,
         method=result.method,
         source=result.source,
-        patient=known[0],
+        patient=address,
     )
 
 
@@ -160,7 +168,7 @@ def collect_batch_inputs(
         raise InputError(f"{target}: no such file or directory")
     klass = parse_data_class(data_class) if data_class is not None else None
     items: list[Item] = []
-    cache: dict[str, tuple[str, bytes]] = {}
+    cache: dict[str, str] = {}
     for number, row in enumerate(rows, start=1):
         items.append(_row_item(journal, hospital, row, number, base, patient, klass, mode, cache))
         if progress is not None and (number % 256 == 0 or number == len(rows)):
@@ -196,7 +204,7 @@ def _row_item(
     patient: str | None,
     klass: int | None,
     mode: str,
-    cache: dict[str, tuple[str, bytes]],
+    cache: dict[str, str],
 ) -> Item:
     where = f"row {number}"
     who = row.get("patient") or patient
@@ -391,13 +399,14 @@ def _settle_records(svc: RecordService, sub: Submission) -> Submission:
         fn = svc.registry.functions.anchor(*_args(missing[0]))
     else:
         cols = list(zip(*(_args(it) for it in missing), strict=True))
-        fn = svc.registry.functions.anchorMany(list(cols[0]), list(cols[1]), list(cols[2]))
+        fn = svc.registry.functions.anchorMany(list(cols[0]), list(cols[1]))
     receipt = _send_and_wait(svc, sub, fn, None)
     return _finish(svc, sub, receipt)
 
 
-def _args(item: JournalItem) -> tuple[bytes, bytes, int]:
-    return (item.record_hash, item.commitment, item.data_class)
+def _args(item: JournalItem) -> tuple[bytes, bytes]:
+    """What anchoring publishes: the record hash and the leaf (never the commitment or the class)."""
+    return (item.record_hash, item.leaf)
 
 
 def _send_and_wait(
@@ -490,11 +499,10 @@ def _finish(svc: RecordService, sub: Submission, receipt: TxReceipt | None) -> S
 
 
 def _get_record(registry: Contract, leaf: bytes) -> dict[str, Any]:
-    hospital, anchored_at, data_class, origin = tx.call(registry.functions.getRecord(leaf))
+    hospital, anchored_at, origin = tx.call(registry.functions.getRecord(leaf))
     return {
         "hospital": to_checksum_address(hospital),
         "anchoredAt": int(anchored_at),
-        "dataClass": int(data_class),
         "origin": ORIGINS.get(int(origin), str(origin)),
     }
 
@@ -518,6 +526,37 @@ def _find_log(svc: RecordService, event: Any, args: dict[str, Any]) -> tuple[byt
 
 
 # ---- finding and verifying records ----
+
+
+def find_anchors(
+    w3: Web3, registry: Contract, record_hash: bytes, *, from_block: int = 0
+) -> list[dict[str, Any]]:
+    """Every record stored on chain under ``record_hash``, from the file alone: the RecordAnchored logs that
+    name the hash (single anchors, amendments and materialised batch records), each with its hospital, time,
+    origin, transaction and what supersedes it. A batch record that was never materialised is not found here:
+    its evidence package (Merkle proof) proves it."""
+    logs = registry.events.RecordAnchored().get_logs(
+        argument_filters={"recordHash": bytes(record_hash)}, from_block=from_block
+    )
+    times = BlockTimes(w3)
+    out = []
+    for lg in logs:
+        leaf = bytes(lg["args"]["leaf"])
+        record = _get_record(registry, leaf)
+        out.append(
+            {
+                "recordHash": bytes(record_hash),
+                "leaf": leaf,
+                "hospital": record["hospital"],
+                "anchoredAt": record["anchoredAt"],
+                "origin": record["origin"],
+                "txHash": Web3.to_hex(lg["transactionHash"]),
+                "blockNumber": int(lg["blockNumber"]),
+                "blockTime": times(lg["blockNumber"]),
+                "supersededBy": _superseded(registry, leaf),
+            }
+        )
+    return out
 
 
 def resolve(
@@ -578,7 +617,8 @@ def record_status(svc: RecordService, item: JournalItem) -> dict[str, Any]:
     if sub.kind == "batch" and sub.root is not None:
         batch = _get_batch(svc.registry, sub.root)
         proof = svc.journal.proof(sub.id, item.value_index)
-        valid = bool(tx.call(svc.registry.functions.verifyBatchRecord(sub.root, *_args(item), proof)))
+        values = (item.record_hash, item.commitment, item.data_class)
+        valid = bool(tx.call(svc.registry.functions.verifyBatchRecord(sub.root, *values, proof)))
         out.update(batchRoot=sub.root, proofValid=valid)
         if not out["anchored"] and batch["hospital"] != ZERO_ADDRESS and valid:
             out.update(
@@ -624,7 +664,6 @@ def lineage(svc: RecordService, leaf: bytes) -> list[dict[str, Any]]:
                 "leaf": node,
                 "hospital": record["hospital"],
                 "anchoredAt": record["anchoredAt"],
-                "dataClass": DATA_CLASS_NAMES.get(record["dataClass"], str(record["dataClass"])),
                 "supersededBy": _superseded(svc.registry, node),
                 "this": node == leaf,
             }
@@ -637,7 +676,7 @@ def lineage(svc: RecordService, leaf: bytes) -> list[dict[str, Any]]:
 
 def build_evidence(svc: RecordService, item: JournalItem, *, reveal: bool = False) -> dict[str, Any]:
     """A self-contained evidence package for one record; ``reveal`` adds the commitment opening (patient and
-    salt), which links the record to the patient for whoever reads the file."""
+    the record's own salt), which links this one record to the patient for whoever reads the file."""
     sub = item.submission
     record = _get_record(svc.registry, item.leaf)
     anchor: dict[str, Any]
@@ -680,7 +719,8 @@ def build_evidence(svc: RecordService, item: JournalItem, *, reveal: bool = Fals
             raise InputError(
                 "the journal has no patient for this record: cannot reveal the commitment opening"
             )
-        opening = {"patient": item.patient, "salt": _hex(svc.journal.export_salt(sub.hospital, item.patient))}
+        opened = opening_of(svc, item)
+        opening = {"patient": opened.patient, "salt": _hex(opened.salt)}
     return {
         "format": EVIDENCE_FORMAT,
         "chainId": svc.w3.eth.chain_id,
@@ -800,33 +840,111 @@ except ImportError:  # pragma: no cover
     _DISCARD = None  # type: ignore[assignment]
 
 
-# ---- access log ----
+# ---- openings, materialising, access log ----
 
 
-def log_access(
-    svc: RecordService,
-    item: JournalItem,
-    purpose: int | str,
-    *,
-    patient: str | None = None,
-    salt: bytes | None = None,
-) -> dict[str, Any]:
-    """Logs a consent-checked access to a journaled record (the caller's hospital is the accessor)."""
-    code = parse_purpose(purpose)
+def opening_of(svc: RecordService, item: JournalItem, *, patient: str | None = None) -> RecordOpening:
+    """The opening of a journaled record: its salt derived from the anchoring hospital's key (this store), and
+    for a batch record the root and proof."""
     who = checked_address(patient or item.patient or "", "patient")
-    salt = salt if salt is not None else svc.journal.salt(item.submission.hospital, who, create=False)
-    fn = svc.registry.functions.logAccess(item.record_hash, who, salt, item.data_class, code)
-    receipt = tx.wait(svc.w3, svc.send(fn), timeout=svc.receipt_timeout, fn=fn, sender=svc.signer)
-    event = svc.registry.events.RecordAccessed().process_receipt(receipt, errors=_DISCARD)[0]["args"]
+    sub = item.submission
+    salt = svc.journal.salt(sub.hospital, who, item.record_hash, item.data_class)
+    batch = sub.kind == "batch" and sub.root is not None
+    opening = RecordOpening(
+        record_hash=item.record_hash,
+        patient=who,
+        salt=salt,
+        data_class=item.data_class,
+        root=sub.root if batch else None,
+        proof=tuple(svc.journal.proof(sub.id, item.value_index)) if batch else (),
+    )
+    opening.check_leaf(item.leaf)
+    return opening
+
+
+def materialise(svc: RecordService, opening: RecordOpening) -> dict[str, Any]:
+    """Writes a batch record as a full record (with its proof), so that it can be accessed, claimed or
+    amended; a no-op for a record already stored. Publishes this one record's commitment and data class (not
+    its patient): the tools do it only as part of an opening."""
+    leaf = opening.leaf
+    stored = _get_record(svc.registry, leaf)
+    if stored["hospital"] != ZERO_ADDRESS:
+        return {"leaf": leaf, "materialised": False, "origin": stored["origin"], "txHash": None}
+    if opening.root is None:
+        raise InputError(
+            f"record {_hex(leaf)} is not on chain: if it was anchored in a batch, give its evidence package "
+            "(with the proof); if its anchoring is unfinished, re-run `medchain records anchor` at its "
+            "hospital"
+        )
+    if _get_batch(svc.registry, opening.root)["hospital"] == ZERO_ADDRESS:
+        raise InputError(
+            f"batch {_hex(opening.root)} is not anchored on this chain: re-run `medchain records batch`"
+        )
+    fn = svc.registry.functions.materialise(
+        opening.root, opening.record_hash, opening.commitment, opening.data_class, list(opening.proof)
+    )
+    try:
+        receipt = tx.wait(svc.w3, svc.send(fn), timeout=svc.receipt_timeout, fn=fn, sender=svc.signer)
+    except ContractRevert as exc:
+        if exc.name != "RecordAlreadyAnchored":  # materialised by someone else meanwhile
+            raise
+        return {"leaf": leaf, "materialised": False, "origin": "batch", "txHash": None}
     return {
-        "leaf": bytes(event["leaf"]),
-        "patient": event["patient"],
-        "accessor": event["accessor"],
-        "purpose": PURPOSE_NAMES.get(int(event["purpose"]), str(event["purpose"])),
-        "by": event["by"],
+        "leaf": leaf,
+        "materialised": True,
+        "origin": "batch",
         "txHash": Web3.to_hex(receipt["transactionHash"]),
-        "blockNumber": int(receipt["blockNumber"]),
     }
+
+
+def log_access(svc: RecordService, opening: RecordOpening, purpose: int | str) -> dict[str, Any]:
+    """Logs a consent-checked access to one record (the caller's hospital is the accessor); a batch record is
+    materialised first."""
+    return log_access_many(svc, [opening], purpose)[0]
+
+
+def log_access_many(
+    svc: RecordService, openings: Sequence[RecordOpening], purpose: int | str
+) -> list[dict[str, Any]]:
+    """Logs accesses to records of one patient: one ``logAccess`` for one record, ``logAccessMany`` (one
+    consent check, chunks of ``MAX_ACCESS_CHUNK``) for several. Batch records are materialised first."""
+    code = parse_purpose(purpose)
+    if not openings:
+        raise InputError("no records to log an access for")
+    patients = {o.patient for o in openings}
+    if len(patients) != 1:
+        raise InputError(f"one access log covers one patient's records, not {len(patients)} patients'")
+    for opening in openings:
+        materialise(svc, opening)
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(openings), MAX_ACCESS_CHUNK):
+        chunk = openings[start : start + MAX_ACCESS_CHUNK]
+        first = chunk[0]
+        if len(chunk) == 1:
+            fn = svc.registry.functions.logAccess(
+                first.record_hash, first.patient, first.salt, first.data_class, code
+            )
+        else:
+            fn = svc.registry.functions.logAccessMany(
+                first.patient, code, [(o.record_hash, o.salt, o.data_class) for o in chunk]
+            )
+        receipt = tx.wait(svc.w3, svc.send(fn), timeout=svc.receipt_timeout, fn=fn, sender=svc.signer)
+        gas = int(receipt["gasUsed"])
+        for log in svc.registry.events.RecordAccessed().process_receipt(receipt, errors=_DISCARD):
+            event = log["args"]
+            out.append(
+                {
+                    "leaf": bytes(event["leaf"]),
+                    "patient": event["patient"],
+                    "accessor": event["accessor"],
+                    "purpose": PURPOSE_NAMES.get(int(event["purpose"]), str(event["purpose"])),
+                    "by": event["by"],
+                    "txHash": Web3.to_hex(receipt["transactionHash"]),
+                    "blockNumber": int(receipt["blockNumber"]),
+                    "gasUsed": gas,
+                }
+            )
+    return out
 
 
 def access_events(

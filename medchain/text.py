@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
 from itertools import accumulate
+from pathlib import Path
+from typing import Any
 
-__all__ = ["MAX_JSON_DEPTH", "check_json_depth", "is_digits", "json_depth", "one_line", "utc_text"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "check_json_depth",
+    "is_digits",
+    "json_depth",
+    "one_line",
+    "read_json_file",
+    "utc_text",
+]
 
 
 def is_digits(text: str) -> bool:
@@ -57,3 +68,21 @@ def check_json_depth(text: str | bytes, what: str) -> None:
     depth = json_depth(text)
     if depth > MAX_JSON_DEPTH:
         raise InputError(f"{what}: JSON nested {depth} levels deep (at most {MAX_JSON_DEPTH})")
+
+
+def read_json_file(path: str | Path) -> Any:
+    """A JSON file's value; InputError (one line, naming the file) if it cannot be read, is not JSON or nests
+    too deep."""
+    from medchain.errors import InputError  # (errors imports this module)
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    check_json_depth(text, str(path))
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"{path}: not JSON ({exc})") from None

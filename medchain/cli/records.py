@@ -14,22 +14,25 @@ from medchain import records as svc_mod
 from medchain.cli.options import CliState, JsonOpt, console, output, state
 from medchain.codes import parse_data_class, parse_purpose
 from medchain.errors import InputError
-from medchain.hashing import hash_file
+from medchain.hashing import hash_file, parse_hash
+from medchain.openings import RecordOpening
 from medchain.store import default_store_path, open_store
-from medchain.text import check_json_depth
+from medchain.text import read_json_file
 
 app = typer.Typer(
     help="Medical-record anchoring (HOSPITAL): hash, anchor, batch, verify, evidence, access log."
 )
 access_app = typer.Typer(help="Consent-checked record access: log one, list the accounting of disclosures.")
-salt_app = typer.Typer(help="The hospital's patient salts (kept in the local store).")
+key_app = typer.Typer(
+    help="The hospital's record salt key: every record's salt derives from it (back it up, never replace it)."
+)
 app.add_typer(access_app, name="access")
-app.add_typer(salt_app, name="salt")
+app.add_typer(key_app, name="key")
 
 StoreOpt = Annotated[
     Path | None,
     typer.Option(
-        "--store", "--salt-store", help="journal + salt store (SQLite; default: per chain in MEDCHAIN_HOME)"
+        "--store", help="journal + salt key store (SQLite; default: per chain in MEDCHAIN_HOME)"
     ),
 ]
 PatientOpt = Annotated[str | None, typer.Option("--patient", help="patient address")]
@@ -179,9 +182,19 @@ def verify_cmd(
     _checked(patient, data_class)
     svc = _service(st, store)
     found = svc_mod.resolve(svc.journal, record, patient=patient, data_class=data_class)
-    if not found:
-        raise InputError(f"{record}: not in this hospital's journal")
-    rows = [{k: _hx(v) for k, v in svc_mod.record_status(svc, item).items()} for item in found]
+    if found:
+        rows = [{k: _hx(v) for k, v in svc_mod.record_status(svc, item).items()} for item in found]
+    else:  # not this hospital's: what the chain says about the file's hash alone
+        record_hash = hash_file(Path(record)).record_hash if Path(record).exists() else parse_hash(record)
+        rows = [
+            {k: _hx(v) for k, v in r.items()}
+            for r in svc_mod.find_anchors(svc.w3, svc.registry, record_hash, from_block=svc.from_block)
+        ]
+        if not rows:
+            raise InputError(
+                f"{record}: not anchored as a single or materialised record on this chain, nor in this "
+                "store's journal (check a batch record with its evidence package: `records verify-evidence`)"
+            )
     output(st, rows if len(rows) > 1 else rows[0])
 
 
@@ -227,14 +240,9 @@ def verify_evidence_cmd(
 ) -> None:
     """Check an evidence package against the chain it names (exit 1 if any check fails)."""
     st = state(ctx, json_out)
-    try:
-        text = evidence_file.read_text()
-        check_json_depth(text, str(evidence_file))
-        evidence = json.loads(text)
-    except OSError as exc:
-        raise InputError(f"{evidence_file}: cannot read ({exc.strerror or exc})") from None
-    except ValueError:
-        raise InputError(f"{evidence_file}: not JSON") from None
+    evidence = read_json_file(evidence_file)
+    if not isinstance(evidence, dict):
+        raise InputError(f"{evidence_file}: not a MedChain evidence package (a JSON object)")
     result = svc_mod.verify_evidence(st.w3(), evidence, file=file)
     output(st, result, result["checks"], title="evidence " + ("valid" if result["ok"] else "INVALID"))
     if not result["ok"]:
@@ -271,24 +279,70 @@ def _leaf_of(svc: svc_mod.RecordService, record: str, patient: str | None, data_
     return svc_mod.one(svc.journal, record, patient, data_class).leaf
 
 
+EvidenceOpt = Annotated[
+    Path | None,
+    typer.Option("--evidence", help="an evidence package with its opening (`records proof --reveal`)"),
+]
+
+
+def _opening(
+    svc: svc_mod.RecordService,
+    record: str | None,
+    evidence: Path | None,
+    patient: str | None,
+    data_class: str | None,
+) -> RecordOpening:
+    """The opening of a record journaled here (salt from this store's key) or of an evidence package."""
+    if evidence is not None:
+        return RecordOpening.from_evidence(read_json_file(evidence))
+    if record is None:
+        raise InputError("name the record (file, record hash or leaf journaled here) or give --evidence FILE")
+    return svc_mod.opening_of(svc, svc_mod.one(svc.journal, record, patient, data_class), patient=patient)
+
+
 @access_app.command("log")
 def access_log_cmd(
     ctx: typer.Context,
-    record: Annotated[str, typer.Argument(help="record file, record hash or leaf (journaled here)")],
+    record: Annotated[
+        str | None, typer.Argument(help="record file, record hash or leaf journaled here (or use --evidence)")
+    ] = None,
     purpose: Annotated[
         str, typer.Option("--purpose", help="TREATMENT, CLAIM, RESEARCH, EMERGENCY, PUBLIC_HEALTH")
-    ],
+    ] = "TREATMENT",
+    evidence: EvidenceOpt = None,
     patient: PatientOpt = None,
     data_class: ClassOpt = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Log a consent-checked access (RecordRegistry.logAccess); reverts without consent or break-glass."""
+    """Log a consent-checked access (RecordRegistry.logAccess); a batch record is materialised first. Reverts
+    without consent or break-glass."""
     st = state(ctx, json_out)
     _checked(patient, data_class, purpose)
     svc = _service(st, store, signer=True)
-    item = svc_mod.one(svc.journal, record, patient, data_class)
-    result = svc_mod.log_access(svc, item, purpose, patient=patient)
+    opening = _opening(svc, record, evidence, patient, data_class)
+    result = svc_mod.log_access(svc, opening, purpose)
+    output(st, {k: _hx(v) for k, v in result.items()})
+
+
+@app.command("materialise")
+def materialise_cmd(
+    ctx: typer.Context,
+    record: Annotated[
+        str | None, typer.Argument(help="record file, record hash or leaf journaled here (or use --evidence)")
+    ] = None,
+    evidence: EvidenceOpt = None,
+    patient: PatientOpt = None,
+    data_class: ClassOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write a batch record as a full record with its proof (publishes its class, not its patient); access
+    logs and claims do this by themselves when they need it."""
+    st = state(ctx, json_out)
+    _checked(patient, data_class)
+    svc = _service(st, store, signer=True)
+    result = svc_mod.materialise(svc, _opening(svc, record, evidence, patient, data_class))
     output(st, {k: _hx(v) for k, v in result.items()})
 
 
@@ -313,19 +367,40 @@ def access_list_cmd(
     output(st, rows, title="record accesses")
 
 
-@salt_app.command("export")
-def salt_export_cmd(
+@key_app.command("init")
+def key_init_cmd(ctx: typer.Context, store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """Create the hospital's record salt key in the local store (done by the first anchoring too)."""
+    st = state(ctx, json_out)
+    svc = _service(st, store, signer=True, write=True)
+    svc.journal.keys.create(svc.hospital)
+    backup = "medchain records key export --out FILE"
+    output(st, {"hospital": svc.hospital, "created": True, "backup": backup})
+
+
+@key_app.command("export")
+def key_export_cmd(
     ctx: typer.Context,
-    patient: Annotated[str, typer.Option("--patient", help="patient address")],
+    out: Annotated[Path, typer.Option("--out", help="new file for the key backup (written mode 0600)")],
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Hand the patient's salt out on purpose (recorded in the store); it opens the patient's commitment."""
+    """Back the salt key up to a file: with the journal it re-derives every salt the hospital made."""
     st = state(ctx, json_out)
-    _checked(patient)
     svc = _service(st, store, signer=True)
-    salt = svc.journal.export_salt(svc.hospital, svc_mod.checked_address(patient, "patient"))
-    output(st, {"hospital": svc.hospital, "patient": patient, "salt": "0x" + salt.hex()})
+    output(st, svc.journal.keys.export(svc.hospital, out))
+
+
+@key_app.command("import")
+def key_import_cmd(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="a key backup written by `records key export`")],
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Restore the salt key from a backup (into a new or restored store)."""
+    st = state(ctx, json_out)
+    svc = _service(st, store, signer=True, write=True)
+    output(st, svc.journal.keys.import_file(svc.hospital, file))
 
 
 # ---- output ----

@@ -12,11 +12,12 @@ from eth_utils import keccak
 from web3 import Web3
 
 from medchain import claims, consortium, drugs, records, signing, tx
-from medchain.codes import PURPOSES, parse_classes
+from medchain.codes import PURPOSES, parse_classes, parse_data_class
 from medchain.contracts import Suite
 from medchain.demo import COUNCIL, ROLES_BY_ACTOR, DemoContext
 from medchain.deploy import deploy_all
 from medchain.hashing import hash_file
+from medchain.openings import RecordOpening
 from medchain.store import open_store
 
 GTIN = "06901234567892"
@@ -159,15 +160,9 @@ def verify_and_access(ctx: DemoContext) -> None:
         verdict = records.verify_evidence(ctx.w3, json.loads(path.read_text()))
         ctx.facts["evidence_verdict"] = verdict.get("verdict", verdict.get("ok"))
         ctx.say(f"hospital B checks it against the chain: {ctx.facts['evidence_verdict']}")
-        registry = svc_b.registry
-        proof = svc_a.journal.proof(sub.id, item.value_index)
-        fn = registry.functions.materialise(
-            sub.root, item.record_hash, item.commitment, item.data_class, proof
-        )
-        tx.send(ctx.w3, fn, ctx.signer("hospital_b"))
-        ctx.say("hospital B materialises the record from the batch with its Merkle proof")
-        salt = svc_a.journal.export_salt(svc_a.hospital, patient)
-        access = records.log_access(svc_b, item, "TREATMENT", patient=patient, salt=salt)
+        opening = RecordOpening.from_evidence(json.loads(path.read_text()))
+        access = records.log_access(svc_b, opening, "TREATMENT")
+        ctx.say("hospital B opens that one record: materialised with its proof, then the access logged")
         ctx.facts["access"] = access
         ctx.say(f"access logged: {access['purpose']} by {access['accessor']} (tx {access['txHash'][:18]}…)")
 
@@ -200,7 +195,8 @@ def claim(ctx: DemoContext) -> None:
         svc_a = _record_service(ctx, "hospital_a")
         evidence = []
         for _path, klass, result in ctx.facts["evidence_files"]:
-            salt = svc_a.journal.export_salt(svc_a.hospital, patient)
+            code = parse_data_class(klass)
+            salt = svc_a.journal.salt(svc_a.hospital, patient, result.record_hash, code)
             evidence.append({"recordHash": _hex(result.record_hash), "salt": _hex(salt), "dataClass": klass})
         claim_doc = {"reference": "HOSP-A-2026-0001", "policyId": policy.id, "amount": "8650.00",
                      "currency": money.symbol, "invoiceNumber": "JX-INV-20261120-7781", "holder": patient,
