@@ -75,6 +75,7 @@ def serve(
         )
 
     def lookup(gtin: str, lot: str, serial: str) -> DrugStatus | None:
+        assert contract is not None  # (only handed to the app when DrugTrace is deployed)
         return drugs.lookup(w3, contract, gtin, lot, serial)
 
     portal, checker = None, None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from browser_env import Chain, browser, deploy, require_browser, screenshot, serve, wallet_page
 from eth_account import Account
@@ -255,3 +256,27 @@ def test_screens_are_phone_width(env):
         from medchain.qr import read_png
 
         assert read_png(shot).width == 390, shot.name
+
+
+def test_api_refuses_bad_requests_and_pages_keep_their_csp(env):
+    patient = Account.from_key(PATIENT_KEY)
+    url = env.url
+    assert "script-src 'self'" in httpx.get(url + "/portal").headers["content-security-policy"]
+    assert "script-src" not in httpx.get(url + "/").headers["content-security-policy"]  # consumer page
+    bad = httpx.post(url + "/api/portal/prepare", content=b"{not json", timeout=30)
+    assert bad.status_code == 400 and bad.json()["code"] == "input"
+    body = {"action": "grant", "patient": patient.address, "grantee": env.chain.hospital, "purpose": 4,
+            "dataClasses": 1}  # fmt: skip
+    emergency = httpx.post(url + "/api/portal/prepare", json=body, timeout=30)
+    assert emergency.status_code == 400 and "break-glass" in emergency.json()["error"]
+    prepared = httpx.post(url + "/api/portal/prepare", json=body | {"purpose": TREATMENT}, timeout=30).json()
+    typed = prepared["typedData"]
+    assert typed["domain"]["chainId"] == env.chain.anvil.chain_id and typed["message"]["nonce"] == env.nonce(
+        patient.address
+    )
+    # a signature by another key is refused before anything is sent
+    other = Account.from_key("0x" + "77" * 32)
+    signature = other.sign_typed_data(full_message=typed).signature.hex()
+    refused = httpx.post(url + "/api/portal/relay", json={"typedData": typed, "signature": "0x" + signature})
+    assert refused.status_code == 400 and "not by the patient" in refused.json()["error"]
+    assert not env.permitted(patient.address, env.chain.hospital, TREATMENT, 1)

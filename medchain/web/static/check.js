@@ -115,6 +115,11 @@ function showResult(hashed, found) {
       [bi('大小', 'Size'), `${hashed.size} bytes`],
     ].filter(Boolean)),
     ...anchors.map(anchorRows),
+    found && !anchors.length
+      ? el('p', { class: 'hint' }, bi('批量登记的病历在链上只有批次根:请在下方放入医院给您的证据包来核对。',
+        'A record anchored in a batch is on chain only through its batch root: drop the evidence package '
+        + 'from your hospital below to check it.'))
+      : null,
   );
   setState(stateName);
 }
