@@ -168,7 +168,10 @@ def wallet_page(chromium: Any, *, key: str, chain_id: int, rpc: str) -> Any:
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
-    """Save reports/screens/<name>.png (ignored by git) and return its path."""
+    """Save reports/screens/<name>.png (ignored by git) and return its path; the page must fit the phone's
+    width (nothing scrolls sideways)."""
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= WIDTH, f"{name}: the page is {overflow} px wide on a {WIDTH} px phone"
     SCREENS.mkdir(parents=True, exist_ok=True)
     path = SCREENS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)

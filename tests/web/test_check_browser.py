@@ -135,6 +135,46 @@ def test_browser_hash_equals_medchain_records_hash(env, name, content):
     page.context.close()
 
 
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("dup.txt", '{"resourceType": "Patient", "id": "a", "id": "b"}'),  # not JSON: its bytes
+        ("big-not-fhir.json", '{"n": 9007199254740993}'),  # JSON, not FHIR: its bytes
+        ("big-in-meta.json", '{"resourceType": "Basic", "meta": {"n": 9007199254740993}}'),  # meta dropped
+        ("bom.txt", "\ufeff" + json.dumps({"resourceType": "Basic"})),  # BOM: not JSON to either
+        ("vt.txt", '\x0b{"resourceType": "Basic"}'),  # leading \v: stripped, then not JSON
+        ("neg-zero.json", '{"resourceType": "Basic", "a": -0, "b": -0.0, "c": 1E2, "d": 5e-324}'),
+    ],
+)
+def test_edge_cases_hash_alike(env, name, content):
+    path = write(env, name, content)
+    expected = cli_hash(path)
+    page = env.page()
+    _, shown, method = check_file(env, page, path)
+    assert (shown, method) == (expected["recordHash"], expected["method"])
+    page.context.close()
+
+
+@pytest.mark.parametrize(
+    "name, content, why",
+    [
+        ("dup.json", '{"resourceType": "Patient", "id": "a", "id": "b"}', "duplicate key"),
+        ("big.json", '{"resourceType": "Basic", "n": 9007199254740993}', "2^53"),
+        ("deep.json", '{"resourceType": "Basic", "x": ' + "[" * 100 + "]" * 100 + "}", "nested"),
+        ("inf.json", '{"resourceType": "Basic", "x": 1e400}', "canonicalised"),
+        ("broken.json", '{"resourceType": ', "malformed JSON"),
+    ],
+)
+def test_json_the_tooling_refuses_is_refused_in_the_browser(env, name, content, why):
+    path = write(env, name, content)
+    result = CliRunner().invoke(cli_app, ["records", "hash", str(path), "--json"])
+    assert result.exit_code != 0
+    page = env.page()
+    state, _, message = check_file(env, page, path)
+    assert state == "error" and why in message, message
+    page.context.close()
+
+
 def test_fhir_text_and_meta_do_not_change_the_hash(env):
     bare = {k: v for k, v in FHIR.items() if k not in ("text", "meta")}
     a = write(env, "with-narrative.json", json.dumps(FHIR, ensure_ascii=False))
