@@ -51,6 +51,9 @@ CLASS_ZH = {
 #: roles that read records under a consent (the grantee choices)
 GRANTEE_ROLES = ("HOSPITAL", "INSURER")
 
+#: seconds the member list (names, roles) is reused before the chain is asked again
+MEMBERS_TTL = 30.0
+
 #: how long a signature made on the portal may be relayed (deadline = latest block time + this)
 PORTAL_TTL = 3600
 
@@ -73,6 +76,7 @@ class PortalService:
     ttl: int = PORTAL_TTL
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _indexed_at: float = field(default=0.0, repr=False)
+    _members_cache: tuple[float, list[dict[str, Any]]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.suite.consent is None:
@@ -106,13 +110,19 @@ class PortalService:
         }
 
     def _members(self) -> list[dict[str, Any]]:
-        """Active consortium members (possible grantees), named as registered."""
+        """Active consortium members (possible grantees), named as registered; read again after
+        `MEMBERS_TTL` seconds."""
+        cached = self._members_cache
+        if cached is not None and time.monotonic() - cached[0] < MEMBERS_TTL:
+            return cached[1]
         found = consortium.members(self.suite.consortium, from_block=self.from_block)
-        return [
+        active = [
             {"address": m.address, "name": m.name, "roles": m.role_names}
             for m in found
             if m.status == "ACTIVE"
         ]
+        self._members_cache = (time.monotonic(), active)
+        return active
 
     def patient(self, patient: str) -> dict[str, Any]:
         """The patient's consents (current state of each grant) and the event history, newest last."""
@@ -140,7 +150,7 @@ class PortalService:
     def disclosures(self, patient: str) -> dict[str, Any]:
         """The accounting of disclosures (`medchain.reports.disclosures`) from a freshly synced index."""
         who = checked_address(patient, "patient")
-        self.sync_index(force=True)
+        self.sync_index()
         report = reports.disclosures(self.store, self.chain_id, who, records=self.suite.records)
         keep = ("time", "timestamp", "block", "tx", "category", "event", "summary", "party", "purpose")
         return {
@@ -150,6 +160,8 @@ class PortalService:
         }
 
     def sync_index(self, *, force: bool = False) -> None:
+        """Bring the event index to the chain head, unless that was done less than `index_interval` seconds
+        ago (many pages polling make one sync)."""
         with self._lock:
             if not force and time.monotonic() - self._indexed_at < self.index_interval:
                 return
@@ -210,6 +222,7 @@ class PortalService:
                 f"{consent.utc(signed.message.deadline)}): nothing was relayed; sign again"
             )
         receipt = consent.relay(self.registry, signed, self.relayer)
+        self._indexed_at = 0.0  # the next disclosures request syncs the index, so it shows this change
         msg = signed.message
         state = consent.consent_state(self.registry, msg.patient, msg.grantee, msg.purpose)
         return {

@@ -272,3 +272,22 @@ def test_api_refuses_bad_requests_and_pages_keep_their_csp(env):
     refused = httpx.post(url + "/api/portal/relay", json={"typedData": typed, "signature": "0x" + signature})
     assert refused.status_code == 400 and "not by the patient" in refused.json()["error"]
     assert not env.permitted(patient.address, env.chain.hospital, TREATMENT, 1)
+
+
+def test_a_portal_without_relayer_holds_no_key_and_relays_nothing(env, tmp_path):
+    service = PortalService(
+        env.chain.w3,
+        env.chain.suite,
+        open_store(tmp_path / "i.sqlite"),
+        None,
+        from_block=env.chain.deploy_block(),
+    )
+    with serve(create_app(None, portal=service)) as url:
+        assert httpx.get(url + "/api/portal/config").json()["relayer"] is None
+        refused = httpx.post(url + "/api/portal/relay", json={"typedData": {}, "signature": "0x"})
+        assert refused.status_code == 503 and "send the transaction yourself" in refused.json()["error"]
+        page = env.page()
+        page.goto(url + "/portal")
+        wait_state(page, "ready")
+        assert page.is_disabled("#via-relay") and page.is_checked("#via-wallet")
+        page.context.close()
