@@ -175,6 +175,7 @@ function showResult(hashed, found) {
         + 'from your hospital below to check it.'))
       : null,
   );
+  $('result').scrollIntoView({ block: 'start' });
   setState(stateName);
 }
 

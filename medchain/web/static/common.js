@@ -68,6 +68,7 @@ export function say(tone, kind, zh, en, detail) {
       detail ? el('p', { class: 'detail' }, detail) : null),
   );
   document.body.dataset.message = kind;
+  box.scrollIntoView({ block: 'nearest' });
 }
 
 export function clearMessage() {

@@ -171,10 +171,12 @@ async function refresh() {
   $('consent-list').replaceChildren(...(live.length ? live.map(consentItem)
     : [el('li', { class: 'empty' }, bi('目前没有生效的授权。', 'No consent in force.'))]));
   const past = info.consents.filter(c => !(c.status === 'active' || c.status === 'pending'));
-  $('history-list').replaceChildren(
-    ...past.map(consentItem),
-    ...info.history.slice().reverse().map(h =>
-      el('li', { dataset: { event: h.event } }, el('span', { class: 'meta' }, `${when(h.time)} · #${h.block}`), ` ${h.summary}`)));
+  const events = info.history.slice().reverse().map(h =>
+    el('li', { dataset: { event: h.event } }, el('span', { class: 'meta' }, `${when(h.time)} · #${h.block}`), ` ${h.summary}`));
+  $('history-list').replaceChildren(...past.map(consentItem), ...events);
+  if (!past.length && !events.length) {
+    $('history-list').append(el('li', { class: 'empty' }, bi('暂无记录。', 'Nothing recorded yet.')));
+  }
   $('disclosure-list').replaceChildren(...(report.entries.length ? report.entries.slice().reverse().map(e =>
     el('li', { class: e.category, dataset: { tx: e.tx, event: e.event } },
       el('span', { class: 'meta' }, `${e.time} · ${e.category}`), el('span', { class: 'summary' }, e.summary)))
