@@ -202,7 +202,10 @@ def test_anchored_record_names_the_hospital(env):
     path = write(env, "lab-report.json", json.dumps(FHIR | {"id": "anchored-1"}, ensure_ascii=False))
     leaf = anchor(env, path)
     page = env.page()
+    posted: list[str | None] = []
+    page.on("request", lambda request: posted.append(request.post_data) if request.method == "POST" else None)
     state, shown, _ = check_file(env, page, path)
+    assert posted == [json.dumps({"recordHash": shown}, separators=(",", ":"))]  # only the hash left the page
     assert state == "anchored" and shown == cli_hash(path)["recordHash"]
     body = page.text_content("#result")
     assert "第一医院 Hospital A" in body and "Single" in body
