@@ -106,7 +106,7 @@ contract RecordRegistry is IRecordRegistry {
         _checkPurpose(purpose);
         leaf = _storedLeaf(recordHash, patient, salt, dataClass);
         _checkPermitted(patient, hospital, purpose, uint64(1) << dataClass);
-        emit RecordAccessed(leaf, patient, hospital, purpose, msg.sender);
+        emit RecordAccessed(leaf, patient, hospital, purpose, dataClass, msg.sender);
     }
 
     /// @inheritdoc IRecordRegistry
@@ -127,7 +127,7 @@ contract RecordRegistry is IRecordRegistry {
         }
         _checkPermitted(patient, hospital, purpose, classes);
         for (uint256 i = 0; i < n; ++i) {
-            emit RecordAccessed(leaves[i], patient, hospital, purpose, msg.sender);
+            emit RecordAccessed(leaves[i], patient, hospital, purpose, openings[i].dataClass, msg.sender);
         }
     }
 

@@ -74,13 +74,15 @@ interface IRecordRegistry {
     event BatchRecordMaterialised(bytes32 indexed root, bytes32 indexed leaf, address by);
 
     /// @notice The accounting of disclosures: institution `accessor` (a member, acting through key `by`) accessed
-    /// the record `leaf` of `patient` for `purpose`, and consent (or an open break-glass for EMERGENCY) permitted
-    /// it at that moment. See `logAccess` for why the record hash is not in this event.
+    /// the record `leaf` of `patient`, of data class `dataClass`, for `purpose`, and consent (or an open
+    /// break-glass for EMERGENCY) permitted it at that moment. The access opened this one record (its class was
+    /// in the calldata anyway), so the event carries the class the patient's accounting needs.
     event RecordAccessed(
         bytes32 indexed leaf,
         address indexed patient,
         address indexed accessor,
         uint8 purpose,
+        uint8 dataClass,
         address by
     );
 

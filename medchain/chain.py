@@ -165,3 +165,16 @@ class BlockTimes:
         if number not in self._seen:
             self._seen[number] = int(self.w3.eth.get_block(number)["timestamp"])
         return self._seen[number]
+
+
+def transactions_to(w3: Web3, addresses: Any, from_block: int = 0) -> list[dict[str, Any]]:
+    """Every transaction sent to one of ``addresses`` from ``from_block`` to the head, oldest first (block by
+    block, for observers and scans of a local or audited chain)."""
+    wanted = {str(a).lower() for a in addresses}
+    out: list[dict[str, Any]] = []
+    for number in range(from_block, int(w3.eth.block_number) + 1):
+        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            data = dict(tx)  # type: ignore[arg-type]
+            if data.get("to") and str(data["to"]).lower() in wanted:
+                out.append(data)
+    return out

@@ -1,5 +1,6 @@
 """Privacy scan: look for personal data in everything a chain keeps — every storage slot of every
-contract and every event's topics and data — in raw, hex and unsalted-hash forms.
+contract, every event's topics and data, and every transaction's calldata to the suite — in raw, hex and
+unsalted-hash forms.
 
 DESIGN §5: nothing that identifies a patient or describes health goes on chain. The demo plants names,
 national ID numbers, diagnosis codes and note texts in its generated records; `scan` must find none.
@@ -18,6 +19,7 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3 import Web3
 
+from medchain.chain import transactions_to
 from medchain.errors import ChainError
 
 
@@ -69,8 +71,16 @@ def event_blobs(w3: Web3, addresses: Iterable[str]) -> list[tuple[str, bytes]]:
     ]
 
 
+def calldata_blobs(w3: Web3, addresses: Iterable[str], from_block: int = 0) -> list[tuple[str, bytes]]:
+    """(where, input) of every transaction sent to the contracts."""
+    return [
+        (f"calldata to {tx['to']} block {tx['blockNumber']} tx {Web3.to_hex(tx['hash'])}", bytes(tx["input"]))
+        for tx in transactions_to(w3, addresses, from_block)
+    ]
+
+
 def scan(w3: Web3, addresses: Iterable[str], needles: Iterable[str]) -> list[Finding]:
-    """Every place where a needle appears in storage or events, in any of its forms."""
+    """Every place where a needle appears in storage, events or calldata, in any of its forms."""
     addresses = list(addresses)
     patterns = [(n, form, blob) for n in needles for form, blob in forms(n).items()]
     findings: list[Finding] = []
@@ -83,7 +93,7 @@ def scan(w3: Web3, addresses: Iterable[str], needles: Iterable[str]) -> list[Fin
                     findings.append(Finding(needle, form, f"storage {address} slot {hex(slot)}"))
             if len(blob) > 32 and blob in joined:
                 findings.append(Finding(needle, form, f"storage {address} (across slots)"))
-    for where, blob_data in event_blobs(w3, addresses):
+    for where, blob_data in event_blobs(w3, addresses) + calldata_blobs(w3, addresses):
         for needle, form, blob in patterns:
             if blob in blob_data:
                 findings.append(Finding(needle, form, where))

@@ -4,7 +4,7 @@ self-contained HTML page (inline CSS, no scripts, a Content-Security-Policy that
 escaped) that a patient or a regulator can read.
 
 Every builder reads only the store, so reports work offline from a copied database; an optional
-RecordRegistry handle adds each accessed record's data class and anchoring hospital (`getRecord`).
+RecordRegistry handle adds each accessed record's anchoring hospital (`getRecord`).
 Institutions are named from the indexed MemberAdmitted / MemberProfileUpdated events (the same names
 `Consortium.getMember` returns); operator keys are attributed to their member through OperatorAdded.
 
@@ -233,18 +233,18 @@ def _require_index(conn: sqlite3.Connection, chain_id: int) -> dict[str, Any]:
 class _Ctx:
     names: Names
     money: Money
-    records: Any = None  # RecordRegistry web3 Contract, for data classes of accessed records
-    record_cache: dict[str, tuple[int, str] | None] = field(default_factory=dict)
+    records: Any = None  # RecordRegistry web3 Contract, for the anchoring hospital of accessed records
+    record_cache: dict[str, str | None] = field(default_factory=dict)
 
-    def record(self, leaf: str) -> tuple[int, str] | None:
-        """(data class, anchoring hospital) of a record leaf, from the chain; None without a registry."""
+    def hospital_of(self, leaf: str) -> str | None:
+        """The anchoring hospital of a record leaf, from the chain; None without a registry."""
         if self.records is None:
             return None
         if leaf not in self.record_cache:
             try:
-                hospital, _at, data_class, _origin = self.records.functions.getRecord(leaf).call()
-                self.record_cache[leaf] = None if int(hospital, 16) == 0 else (int(data_class), hospital)
-            except Exception:  # no node: the report still stands without the class
+                hospital, _at, _origin = self.records.functions.getRecord(leaf).call()
+                self.record_cache[leaf] = None if int(hospital, 16) == 0 else str(hospital)
+            except Exception:  # no node: the report still stands without the hospital
                 self.record_cache[leaf] = None
         return self.record_cache[leaf]
 
@@ -324,10 +324,11 @@ def _emergency(a: dict[str, Any], c: _Ctx, ev: dict[str, Any]) -> _Desc:
 
 
 def _record_accessed(a: dict[str, Any], c: _Ctx, ev: dict[str, Any]) -> _Desc:
-    found = c.record(a["leaf"])
-    classes = [class_names(1 << found[0])[0]] if found and found[0] < 11 else None
+    data_class = int(a["dataClass"])
+    classes = [class_names(1 << data_class)[0]] if data_class < 11 else None
     what = f"{classes[0]} record" if classes else "record"
-    origin = f" (anchored by {c.names.label(found[1])})" if found else ""
+    hospital = c.hospital_of(a["leaf"])
+    origin = f" (anchored by {c.names.label(hospital)})" if hospital else ""
     text = (
         f"{what[0].upper() + what[1:]} {short(a['leaf'])}{origin} accessed by {c.names.label(a['accessor'])} "
         f"for {_purpose(a['purpose'])}"

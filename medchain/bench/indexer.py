@@ -32,7 +32,7 @@ AREA = "Audit indexer"
 PER_TX = 500
 TX_GAS = 14_500_000
 TXS_PER_BLOCK = 20
-ARG_TYPES = ["bytes32[]", "bytes32[]", "uint8[]"]
+ARG_TYPES = ["bytes32[]", "bytes32[]"]
 
 
 def event_count() -> int:
@@ -104,24 +104,21 @@ def generate(ctx: BenchContext, n: int) -> tuple[int, float, str]:
     registry = ctx.suite.require("records")
     hospital = ctx.accounts["hospital"]
     selector = function_abi_to_4byte_selector(registry.get_function_by_name("anchorMany").abi)
-    commitment = os.urandom(32)
-    classes = [i % 11 for i in range(PER_TX)]
     txs = -(-n // PER_TX)
     _rpc(w3, "evm_setAutomine", [False])
     _rpc(w3, "evm_setBlockGasLimit", [hex(TX_GAS * TXS_PER_BLOCK + 1_000_000)])
     started = time.perf_counter()
-    first_hashes: list[bytes] = []
+    first_leaves: list[bytes] = []
     last = ""
     try:
         for i in range(txs):
-            blob = os.urandom(32 * PER_TX)
-            hashes = [blob[j : j + 32] for j in range(0, len(blob), 32)]
-            data = (
-                "0x" + (selector + w3.codec.encode(ARG_TYPES, [hashes, [commitment] * PER_TX, classes])).hex()
-            )
+            blob = os.urandom(64 * PER_TX)  # record hashes and leaves (any unique values do here)
+            hashes = [blob[j : j + 32] for j in range(0, 32 * PER_TX, 32)]
+            leaves = [blob[j : j + 32] for j in range(32 * PER_TX, len(blob), 32)]
+            data = "0x" + (selector + w3.codec.encode(ARG_TYPES, [hashes, leaves])).hex()
             if i == 0:
-                assert data == registry.encode_abi("anchorMany", [hashes, [commitment] * PER_TX, classes])
-                first_hashes = hashes
+                assert data == registry.encode_abi("anchorMany", [hashes, leaves])
+                first_leaves = leaves
             params = {"from": hospital, "to": registry.address, "data": data, "gas": hex(TX_GAS)}
             last = _rpc(w3, "eth_sendTransaction", [params])
             if (i + 1) % TXS_PER_BLOCK == 0 or i + 1 == txs:
@@ -132,7 +129,7 @@ def generate(ctx: BenchContext, n: int) -> tuple[int, float, str]:
     receipt = w3.eth.get_transaction_receipt(last)  # type: ignore[arg-type]
     if receipt["status"] != 1:
         raise ChainError("the last anchorMany reverted")
-    leaf = registry.functions.recordLeaf(first_hashes[0], commitment, classes[0]).call()
+    leaf = first_leaves[0]
     return txs * PER_TX, seconds, Web3.to_hex(leaf)
 
 

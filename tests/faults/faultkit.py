@@ -33,7 +33,7 @@ from medchain.cli import app
 from medchain.codes import PURPOSES, ROLE_BITS
 from medchain.contracts import Suite
 from medchain.deploy import deploy_all, write_manifest
-from medchain.hashing import patient_commitment
+from medchain.hashing import patient_commitment, record_leaf
 from medchain.journal import Journal
 from medchain.merkle import process_proof
 from medchain.node import Anvil
@@ -105,8 +105,8 @@ class Chain:
         """A fresh record of the holder anchored by the hospital, as a claim-file evidence item."""
         n = next(_serial)
         record, salt = keccak(text=f"fault record {n} {time.time_ns()}"), keccak(text=f"fault salt {n}")
-        commitment = patient_commitment(self.holder, salt)
-        self.send(self.suite.require("records").functions.anchor(record, commitment, LAB), self.hospital)
+        leaf = record_leaf(record, patient_commitment(self.holder, salt), LAB)
+        self.send(self.suite.require("records").functions.anchor(record, leaf), self.hospital)
         return {"recordHash": Web3.to_hex(record), "salt": Web3.to_hex(salt), "dataClass": "LAB"}
 
     def claim_file(self, directory: Path, reference: str, policy: int, amount: str = "12.34") -> Path:

@@ -53,10 +53,8 @@ class Env:
         """A fresh record of `holder` anchored by `hospital`; returned as a claim-file evidence item."""
         n = next(_serial)
         record, salt = keccak(text=f"svc record {n}"), keccak(text=f"svc salt {n}")
-        commitment = patient_commitment(holder or self.holder, salt)
-        self.send(
-            self.suite.require("records").functions.anchor(record, commitment, data_class), self.hospital
-        )
+        leaf = record_leaf(record, patient_commitment(holder or self.holder, salt), data_class)
+        self.send(self.suite.require("records").functions.anchor(record, leaf), self.hospital)
         return {"recordHash": Web3.to_hex(record), "salt": Web3.to_hex(salt), "dataClass": data_class}
 
     def policy(self, holder: str | None = None, insurer: str | None = None, coverage: int = 100_000) -> int:
@@ -378,7 +376,7 @@ def test_queue_flags_amended_evidence_and_revoked_consent(env: Env, journal: cs.
         patient_commitment(env.holder2, bytes.fromhex(ev["salt"][2:])),
         LAB,
     )
-    env.send(records.functions.amend(leaf, keccak(text="amended"), keccak(text="c"), LAB), env.hospital)
+    env.send(records.functions.amend(leaf, keccak(text="amended"), keccak(text="new leaf")), env.hospital)
     env.send(env.suite.require("consent").functions.revoke(env.insurer_b, PURPOSES["CLAIM"]), env.holder2)
     (item,) = [i for i in cs.queue(env.suite, env.insurer_b) if i.claim.id == result.claim_id]
     assert not item.evidence_ok and item.evidence[0].superseded_by is not None

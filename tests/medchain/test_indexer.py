@@ -270,7 +270,7 @@ class Small:
             receipt = send(
                 self.w3,
                 records.functions.anchorMany(
-                    [os.urandom(32) for _ in range(n)], [os.urandom(32)] * n, [3] * n
+                    [os.urandom(32) for _ in range(n)], [os.urandom(32) for _ in range(n)]
                 ),
                 self.hospital,
             )

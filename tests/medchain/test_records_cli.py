@@ -134,12 +134,57 @@ def test_access_log_and_list(cli: Records, env: Env, tmp_path: Path) -> None:  #
     assert listed[-1]["txHash"] == logged["txHash"]
 
 
-def test_salt_export(cli: Records, tmp_path: Path) -> None:
-    (path,) = make_files(tmp_path / "in", 1, "salt")
+def test_salt_key_init_export_import(cli: Records, tmp_path: Path) -> None:
+    (path,) = make_files(tmp_path / "in", 1, "salt key")
     store = str(cli.store)
+    assert cli.json("key", "init", "--store", store)["created"] is True
+    assert "already has a salt key" in cli.fails("key", "init", "--store", store)
     cli.json("anchor", str(path), "--patient", PATIENT, "--class", "LAB", "--store", store)
-    out = cli.json("salt", "export", "--patient", PATIENT, "--store", store)
-    assert len(bytes.fromhex(out["salt"][2:])) == 32
+    backup = tmp_path / "key.json"
+    assert cli.json("key", "export", "--out", str(backup), "--store", store)["file"] == str(backup)
+    fresh = str(tmp_path / "restored.sqlite")
+    assert cli.json("key", "import", str(backup), "--store", fresh)["imported"] is True
+    assert cli.json("key", "import", str(backup), "--store", fresh)["imported"] is False
+    other = str(tmp_path / "other.sqlite")
+    assert "belongs to hospital" in cli("key", "import", str(backup), "--store", other, account="4").stderr
+
+
+def test_another_hospital_opens_one_batch_record_from_its_evidence(
+    cli: Records,
+    env: Env,
+    tmp_path: Path,  # noqa: F811
+) -> None:
+    patient = Account.from_key(PATIENT_KEY)
+    files = make_files(tmp_path / "in", 3, "exchange")
+    store_a, store_b = str(cli.store), str(tmp_path / "b.sqlite")
+    cli.json(
+        "batch", str(tmp_path / "in"), "--patient", patient.address, "--class", "IMAGING", "--store", store_a
+    )
+    evidence = tmp_path / "evidence.json"
+    cli.json("proof", str(files[1]), "--out", str(evidence), "--reveal", "--store", store_a)
+    assert cli.fails("verify", str(files[1]), "--store", store_b).startswith(
+        "error: "
+    )  # batch: not findable yet
+    denied = cli("access", "log", "--evidence", str(evidence), "--purpose", "TREATMENT", "--store", store_b,
+                 account="4")  # fmt: skip
+    assert denied.exit_code == 1 and "RecordAccessNotPermitted" in denied.stderr
+    env.w3.eth.send_transaction({"from": env.council, "to": patient.address, "value": 10**18})
+    tx.forget_nonces()
+    tx.send(env.w3, env.suite.consent.functions.grant(env.hospital_b, 1, 1 << 4, 0, 0), patient)
+    result = cli("access", "log", "--evidence", str(evidence), "--purpose", "TREATMENT", "--json",
+                 "--store", store_b, account="4")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    logged = json.loads(result.stdout)
+    assert logged["accessor"] == env.hospital_b and logged["leaf"] == json.loads(evidence.read_text())["leaf"]
+    found = cli.json("verify", str(files[1]), "--store", store_b)  # materialised: the file alone finds it now
+    assert (
+        found["hospital"] == env.hospital and found["origin"] == "batch" and found["leaf"] == logged["leaf"]
+    )
+    closed = tmp_path / "closed.json"
+    cli.json("proof", str(files[0]), "--out", str(closed), "--store", store_a)  # without --reveal
+    assert "has no commitment opening" in cli.fails(
+        "access", "log", "--evidence", str(closed), "--store", store_b
+    )
 
 
 @pytest.mark.parametrize(

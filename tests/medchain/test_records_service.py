@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_utils import keccak
 from helpers import make_files
 from web3 import Web3
 from web3.logs import DISCARD
@@ -23,9 +24,11 @@ from medchain.errors import ContractRevert, InputError
 from medchain.hashing import hash_file
 from medchain.journal import Journal
 from medchain.node import Anvil
+from medchain.salts import derive_salt
 from medchain.store import open_store
 
 PATIENT = "0x" + "ab" * 20
+PATIENT_B = "0x" + "cd" * 20
 PATIENT_KEY = "0x" + "11" * 32
 
 
@@ -72,7 +75,6 @@ def svc(env: Env, tmp_path: Path) -> rs.RecordService:
     return service(env, tmp_path / "store.sqlite", env.hospital)
 
 
-
 def batch_items(svc: rs.RecordService, directory: Path, klass: str = "LAB") -> list[Any]:
     return rs.collect_batch_inputs(svc.journal, svc.hospital, directory, patient=PATIENT, data_class=klass)
 
@@ -108,7 +110,7 @@ def test_anchor_one_file(svc: rs.RecordService, env: Env, tmp_path: Path) -> Non
     assert sub.status == "done" and sub.kind == "records" and sub.attempts == 1
     (item,) = svc.journal.items(sub.id)
     record = env.suite.records.functions.getRecord(item.leaf).call()
-    assert record[0] == env.hospital and record[2] == 3 and record[3] == 1
+    assert tuple(record)[0] == env.hospital and tuple(record)[2] == 1 and len(record) == 3  # no class stored
     assert item.state == "anchored" and item.patient == Web3.to_checksum_address(PATIENT)
 
 
@@ -149,8 +151,9 @@ def test_batch_anchors_and_keeps_every_proof(svc: rs.RecordService, env: Env, tm
     assert_all_proofs_verify(svc, sub.id)
     item = svc.journal.items(sub.id)[7]
     proof = svc.journal.proof(sub.id, 7)
-    tx.send(env.w3, env.suite.records.functions.materialise(sub.root, *rs._args(item), proof), env.stranger)
-    assert env.suite.records.functions.getRecord(item.leaf).call()[3] == 2
+    values = (item.record_hash, item.commitment, item.data_class)
+    tx.send(env.w3, env.suite.records.functions.materialise(sub.root, *values, proof), env.stranger)
+    assert env.suite.records.functions.getRecord(item.leaf).call()[2] == 2
 
 
 def test_batch_rerun_skips_and_new_files_go_to_a_new_batch(svc: rs.RecordService, tmp_path: Path) -> None:
@@ -253,7 +256,9 @@ def test_records_taken_by_another_hospital_are_conflicts(env: Env, tmp_path: Pat
     b = service(env, tmp_path / "b.sqlite", env.hospital_b)
     result = hash_file(path)
     item = rs.item_for(a.journal, a.hospital, result, PATIENT, 3)
-    tx.send(env.w3, env.suite.records.functions.anchor(*item.value), env.hospital_b)  # B was first
+    tx.send(
+        env.w3, env.suite.records.functions.anchor(item.record_hash, item.leaf), env.hospital_b
+    )  # B first
     (sub,) = rs.anchor_files(a, [result], PATIENT, "LAB").settled
     assert sub.status == "conflict" and a.journal.items(sub.id)[0].state == "conflict"
     del b
@@ -358,20 +363,73 @@ def test_record_status(svc: rs.RecordService, tmp_path: Path) -> None:
 # ---- salts and access log ----
 
 
-def test_salts_are_per_hospital_and_patient(env: Env, tmp_path: Path) -> None:
+def test_salts_are_per_record_derived_and_stable(env: Env, tmp_path: Path) -> None:
     a = service(env, tmp_path / "s.sqlite", env.hospital)
-    s1 = a.journal.salt(env.hospital, PATIENT)
-    assert a.journal.salt(env.hospital, PATIENT) == s1
-    assert a.journal.salt(env.hospital_b, PATIENT) != s1
-    row = a.journal.conn.execute(
-        "SELECT exported_at FROM record_salts WHERE hospital = ?", (env.hospital,)
-    ).fetchone()
-    assert row[0] is None
-    assert a.journal.export_salt(env.hospital, PATIENT) == s1
-    row = a.journal.conn.execute(
-        "SELECT exported_at FROM record_salts WHERE hospital = ?", (env.hospital,)
-    ).fetchone()
-    assert row[0] is not None
+    key = a.journal.salt_key(env.hospital)  # a fresh store: created on first use
+    assert len(key) == 32 and a.journal.salt_key(env.hospital) == key
+    h1, h2 = keccak(text="record one"), keccak(text="record two")
+    s1 = a.journal.salt(env.hospital, PATIENT, h1, 3)
+    assert s1 == derive_salt(key, PATIENT, h1, 3) == a.journal.salt(env.hospital, PATIENT, h1, 3)
+    others = {
+        a.journal.salt(env.hospital, PATIENT, h2, 3),  # another record of the same patient
+        a.journal.salt(env.hospital, PATIENT, h1, 4),  # the same file under another class
+        a.journal.salt(env.hospital, PATIENT_B, h1, 3),  # another patient
+    }
+    assert s1 not in others and len(others) == 3
+    with pytest.raises(InputError, match="records key import"):
+        a.journal.salt(env.hospital_b, PATIENT, h1, 3)  # no key for B in this store
+
+
+def test_two_records_of_a_patient_have_unlinkable_commitments(svc: rs.RecordService, tmp_path: Path) -> None:
+    paths = make_files(tmp_path / "in", 3, "unlinkable")
+    rs.anchor_files(svc, [hash_file(p) for p in paths], PATIENT, "LAB")
+    commitments = {rs.one(svc.journal, str(p)).commitment for p in paths}
+    assert len(commitments) == 3
+
+
+def test_a_store_that_lost_its_key_refuses_to_anchor(svc: rs.RecordService, tmp_path: Path) -> None:
+    (path,) = make_files(tmp_path / "in", 1, "lost key")
+    rs.anchor_files(svc, [hash_file(path)], PATIENT, "LAB")
+    backup = tmp_path / "key.json"
+    svc.journal.keys.export(svc.hospital, backup)
+    assert backup.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(InputError, match="already exists"):
+        svc.journal.keys.export(svc.hospital, backup)
+    svc.journal.conn.execute("DELETE FROM salt_keys")
+    before = count_rows(svc)
+    (again,) = make_files(tmp_path / "in2", 1, "after loss")
+    with pytest.raises(InputError, match="records key import FILE"):
+        rs.anchor_files(svc, [hash_file(again)], PATIENT, "LAB")
+    assert count_rows(svc) == before
+    assert svc.journal.keys.import_file(svc.hospital, backup) == {"hospital": svc.hospital, "imported": True}
+    assert svc.journal.keys.import_file(svc.hospital, backup)["imported"] is False  # idempotent
+    item = rs.one(svc.journal, str(path))
+    assert rs.opening_of(svc, item).leaf == item.leaf  # every salt derives again from the restored key
+
+
+def test_key_backups_of_another_hospital_or_damaged_are_refused(
+    svc: rs.RecordService, tmp_path: Path
+) -> None:
+    svc.journal.salt_key(svc.hospital)
+    other = tmp_path / "other.json"
+    other.write_text(
+        json.dumps({"format": "medchain-salt-key/1", "hospital": PATIENT, "key": "0x" + "11" * 32})
+    )
+    with pytest.raises(InputError, match="belongs to hospital"):
+        svc.journal.keys.import_file(svc.hospital, other)
+    short = tmp_path / "short.json"
+    short.write_text(json.dumps({"format": "medchain-salt-key/1", "hospital": svc.hospital, "key": "0x11"}))
+    with pytest.raises(InputError, match="damaged"):
+        svc.journal.keys.import_file(svc.hospital, short)
+    mine = tmp_path / "mine.json"
+    mine.write_text(
+        json.dumps({"format": "medchain-salt-key/1", "hospital": svc.hospital, "key": "0x" + "22" * 32})
+    )
+    with pytest.raises(InputError, match="different salt key"):
+        svc.journal.keys.import_file(svc.hospital, mine)
+    (tmp_path / "junk.json").write_text("{")
+    with pytest.raises(InputError, match="not a MedChain salt key backup"):
+        svc.journal.keys.import_file(svc.hospital, tmp_path / "junk.json")
 
 
 def test_log_access_with_and_without_consent(svc: rs.RecordService, env: Env, tmp_path: Path) -> None:
@@ -381,12 +439,13 @@ def test_log_access_with_and_without_consent(svc: rs.RecordService, env: Env, tm
     (path,) = make_files(tmp_path / "in", 1, "acc")
     rs.anchor_files(svc, [hash_file(path)], patient.address, "LAB")
     item = rs.one(svc.journal, str(path))
+    opening = rs.opening_of(svc, item)
     with pytest.raises(ContractRevert, match="RecordAccessNotPermitted"):
-        rs.log_access(svc, item, "TREATMENT")
+        rs.log_access(svc, opening, "TREATMENT")
     env.w3.eth.send_transaction({"from": env.council, "to": patient.address, "value": 10**18})
     tx.forget_nonces()  # the local nonce cache may hold this key's nonce from another Anvil (same chain id)
     tx.send(env.w3, env.suite.consent.functions.grant(env.hospital, 1, 1 << 3, 0, 0), patient)
-    logged = rs.log_access(svc, item, "TREATMENT")
+    logged = rs.log_access(svc, opening, "TREATMENT")
     assert (
         logged["leaf"] == item.leaf
         and logged["accessor"] == env.hospital

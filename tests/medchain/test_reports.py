@@ -23,7 +23,7 @@ from medchain.contracts import Suite
 from medchain.deploy import deploy_all, write_manifest
 from medchain.errors import ConfigError, InputError
 from medchain.gs1 import DrugCode, build_digital_link, build_element_string
-from medchain.hashing import patient_commitment
+from medchain.hashing import patient_commitment, record_leaf
 from medchain.indexer import Indexer
 from medchain.node import Anvil
 from medchain.serials import SerialTree, batch_id
@@ -103,9 +103,13 @@ def build_world(node: Anvil, directory: Path) -> World:
     w.send(consent.functions.setGuardian(acc["guardian"], now(w3) + YEAR), "patient")
 
     # records: anchored by hospital A's operator key; B logs an access
-    commitment = patient_commitment(w.patient, w.salt)
     w.records = [keccak(text=f"record {i}") for i in range(3)]
-    w.send(records.functions.anchorMany(w.records, [commitment] * 3, [LAB, LAB, IMAGING]), "key_a")
+    salts = [w.salt] + [keccak(text=f"salt of record {i}") for i in (1, 2)]  # one salt per record (§6.3 v2)
+    leaves = [
+        record_leaf(r, patient_commitment(w.patient, s), c)
+        for r, s, c in zip(w.records, salts, [LAB, LAB, IMAGING], strict=True)
+    ]
+    w.send(records.functions.anchorMany(w.records, leaves), "key_a")
     w.send(records.functions.logAccess(w.records[0], w.patient, w.salt, LAB, 1), "hospital_b")
 
     # break-glass by A, reviewed by the auditor
@@ -129,7 +133,8 @@ def build_world(node: Anvil, directory: Path) -> World:
     # another patient's claim at insurer Y, rejected (for the claims filters; must not leak into patient 1)
     salt2 = keccak(b"salt-2")
     record2 = keccak(text="record of patient 2")
-    w.send(records.functions.anchor(record2, patient_commitment(acc["patient2"], salt2), LAB), "hospital_a")
+    leaf2 = record_leaf(record2, patient_commitment(acc["patient2"], salt2), LAB)
+    w.send(records.functions.anchor(record2, leaf2), "hospital_a")
     w.send(consent.functions.grant(acc["insurer_y"], 2, 1 << LAB, 0, 0), "patient2")
     t = now(w3)
     w.send(claims.functions.createPolicy(acc["patient2"], 50_000, t, t + YEAR), "insurer_y")
@@ -232,12 +237,13 @@ def test_disclosures_of_an_unknown_patient_are_empty(world: World, indexed: sqli
     assert "No events recorded" in reports.render_html(report)
 
 
-def test_disclosures_without_a_registry_omit_only_the_data_class(
+def test_disclosures_without_a_registry_omit_only_the_anchoring_hospital(
     world: World, indexed: sqlite3.Connection
 ) -> None:
     report = reports.disclosures(indexed, chain_id(world), world.patient)
     access = next(e for e in report.entries if e["event"] == "RecordAccessed")
-    assert access["dataClasses"] is None and access["summary"].startswith("Record 0x")
+    assert access["dataClasses"] == ["LAB"]  # from the event itself: the access opened that one record
+    assert access["summary"].startswith("LAB record 0x") and "anchored by" not in access["summary"]
 
 
 def test_amounts_use_the_token_decimals(world: World, indexed: sqlite3.Connection) -> None:
