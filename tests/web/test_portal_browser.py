@@ -18,7 +18,9 @@ from eth_account import Account
 from web3 import Web3
 
 from medchain import consent
+from medchain import records as rs
 from medchain.codes import PURPOSES, parse_classes
+from medchain.hashing import hash_file
 from medchain.node import Anvil
 from medchain.store import open_store
 from medchain.web import create_app
@@ -231,21 +233,41 @@ def test_relayer_down_relays_nothing(env):
     page.context.close()
 
 
-def test_disclosures_match_the_chain_and_update_live(env):
+def test_disclosures_match_the_chain_and_update_live(env, tmp_path):
     patient = Account.from_key(PATIENT_KEY).address
+    chain = env.chain
     page = env.page()
     connect(env, page)
     shown = page.eval_on_selector_all("#disclosure-list li[data-tx]", "els => els.length")
-    # a break-glass opening by Hospital B appears without reloading the page
-    consent.open_emergency(env.registry, env.chain.hospital_b, patient, 1, b"\x01" * 32)
-    page.wait_for_selector("#disclosure-list li[data-event='EmergencyOpened']", timeout=30_000)
+    # Hospital A anchors a lab report of the patient; Hospital B opens break-glass and reads it. Both the
+    # opening and the access appear without reloading the page.
+    report = tmp_path / "lab.txt"
+    report.write_text("血常规 CBC\n", encoding="utf-8")
+    suite = chain.suite
+    svc_a = rs.RecordService.open(
+        chain.w3, suite.records, suite.consortium, open_store(tmp_path / "a.sqlite"), chain.hospital
+    )
+    rs.anchor_files(svc_a, [hash_file(report)], patient, "LAB")
+    opening = rs.opening_of(svc_a, rs.one(svc_a.journal, str(report)))
+    consent.open_emergency(env.registry, chain.hospital_b, patient, 1, b"\x01" * 32)
+    svc_b = rs.RecordService.open(
+        chain.w3, suite.records, suite.consortium, open_store(tmp_path / "b.sqlite"), chain.hospital_b
+    )
+    rs.log_access(svc_b, opening, "EMERGENCY")
+    page.wait_for_selector("#disclosure-list li[data-event='RecordAccessed']", timeout=30_000)
     on_page = page.eval_on_selector_all(
         "#disclosure-list li[data-tx]", "els => els.map(e => [e.dataset.tx, e.dataset.event])"
     )
-    assert len(on_page) == shown + 1
-    on_chain = consent.history(env.registry, patient, from_block=env.chain.deploy_block())
-    expected = sorted((h.tx_hash, h.event) for h in on_chain)
-    assert sorted((tx, event) for tx, event in on_page) == expected
+    assert len(on_page) == shown + 2
+    history = consent.history(env.registry, patient, from_block=chain.deploy_block())
+    accesses = suite.records.events.RecordAccessed().get_logs(
+        argument_filters={"patient": patient}, from_block=chain.deploy_block()
+    )
+    expected = [(h.tx_hash, h.event) for h in history]
+    expected += [(Web3.to_hex(log["transactionHash"]), "RecordAccessed") for log in accesses]
+    assert sorted(map(tuple, on_page)) == sorted(expected)
+    access = page.text_content("#disclosure-list li[data-event='RecordAccessed']")
+    assert "第二医院 Hospital B" in access and "EMERGENCY" in access
     screenshot(page, "portal-disclosures")
     page.context.close()
 
