@@ -6,6 +6,10 @@ import {
 } from './common.js';
 
 const POLL_MS = 4000;
+const CATEGORY_ZH = {
+  consent: '授权', signature: '签名', guardian: '监护人', emergency: '紧急访问', access: '访问病历',
+  record: '病历', policy: '保单', claim: '理赔', payout: '赔付', reserve: '准备金', member: '成员',
+};
 const $ = id => document.getElementById(id);
 const state = { config: null, account: null, chainOk: false, busy: false, timer: null };
 
@@ -143,12 +147,17 @@ function stopPolling() {
   state.timer = null;
 }
 
+function purposeText(code, name) {
+  const known = state.config && state.config.purposes.find(p => p.code === code);
+  return known ? `${known.zh} ${name}` : name;
+}
+
 function consentItem(c) {
   const validity = c.valid_until ? `${when(c.valid_from || c.granted_at)} → ${when(c.valid_until)}` : `${when(c.valid_from || c.granted_at)} →`;
   const statusText = { active: bi('生效中', 'in force'), pending: bi('尚未生效', 'not yet in force'),
     expired: bi('已过期', 'expired'), revoked: bi('已撤销', 'revoked') }[c.status] || c.status;
   return el('li', { class: `consent ${c.status}`, dataset: { grantee: c.grantee, purpose: c.purpose, status: c.status } },
-    el('strong', {}, `${c.granteeName || short(c.grantee)} · ${c.purpose_name}`),
+    el('strong', {}, `${c.granteeName || short(c.grantee)} · ${purposeText(c.purpose, c.purpose_name)}`),
     facts([
       [bi('状态', 'Status'), statusText],
       [bi('数据类别', 'Data classes'), c.class_names.join(', ')],
@@ -179,7 +188,8 @@ async function refresh() {
   }
   $('disclosure-list').replaceChildren(...(report.entries.length ? report.entries.slice().reverse().map(e =>
     el('li', { class: e.category, dataset: { tx: e.tx, event: e.event } },
-      el('span', { class: 'meta' }, `${e.time} · ${e.category}`), el('span', { class: 'summary' }, e.summary)))
+      el('span', { class: 'meta' }, `${e.time} · ${CATEGORY_ZH[e.category] || ''} ${e.category}`),
+      el('span', { class: 'summary' }, e.summary)))
     : [el('li', { class: 'empty' }, bi('暂无记录。', 'Nothing recorded yet.'))]));
   $('disclosures-status').textContent =
     `已同步至区块 ${report.indexedToBlock},每 ${POLL_MS / 1000} 秒刷新 · Indexed to block ${report.indexedToBlock}; refreshes every ${POLL_MS / 1000} s`;
