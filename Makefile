@@ -48,7 +48,14 @@ $(STAMPS)/apt:
 	else echo "note: run 'sudo apt-get install chromium fonts-noto-cjk' for the screenshot tests"; fi
 	@touch $@
 
-bootstrap: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/solc $(STAMPS)/apt
+# the portal / check pages' third-party script, copied from node_modules (pinned in package.json)
+WEB_VENDOR := medchain/web/static/vendor
+$(STAMPS)/web-vendor: $(STAMPS)/npm
+	mkdir -p $(WEB_VENDOR)
+	cp node_modules/canonicalize/lib/canonicalize.js $(WEB_VENDOR)/canonicalize.js
+	@touch $@
+
+bootstrap: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/solc $(STAMPS)/apt $(STAMPS)/web-vendor
 	@./tools/install-solc.sh >/dev/null
 
 compile: bootstrap

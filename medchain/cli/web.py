@@ -1,8 +1,12 @@
-"""`medchain web serve`: the consumer verification page (read-only; no keys are loaded)."""
+"""`medchain web serve`: the consumer verification page, the patient portal and the record check page.
+
+No key is loaded unless `--relay` is given: then the acting account (`medchain --account NAME`) relays
+patients' signed consents and pays their gas."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,12 +18,12 @@ from medchain.gs1 import DEFAULT_RESOLVER
 if TYPE_CHECKING:
     from medchain.drugs import DrugStatus
 
-app = typer.Typer(help="Consumer drug verification web page (GS1 Digital Link resolver, read-only).")
+app = typer.Typer(help="Web pages: consumer drug verification, patient portal, record check.")
 
 
 @app.callback()
 def web() -> None:
-    """Consumer drug verification web page (GS1 Digital Link resolver, read-only)."""
+    """Web pages: consumer drug verification (/), patient portal (/portal), record check (/check)."""
 
 
 @app.command("serve")
@@ -37,8 +41,20 @@ def serve(
     utc_offset: Annotated[
         float, typer.Option(help="hours east of UTC for dates on the page, e.g. 8 for China")
     ] = 0.0,
+    relay: Annotated[
+        bool,
+        typer.Option(
+            "--relay/--no-relay",
+            help="relay patients' signed consents from the acting account (--account), which pays the gas",
+        ),
+    ] = False,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="event index for the portal's disclosures (default: the chain's store)"),
+    ] = None,
 ) -> None:
-    """Serve /01/{gtin}/10/{lot}/21/{serial} and a scan form at / until interrupted."""
+    """Serve /01/{gtin}/10/{lot}/21/{serial} and a scan form at /, the patient portal at /portal and the
+    record check page at /check (each when its contract is deployed) until interrupted."""
     import uvicorn
 
     from medchain import drugs
@@ -48,16 +64,39 @@ def serve(
         raise InputError(f"--utc-offset must be between -14 and 14 hours, got {utc_offset}")
     st = state(ctx)
     w3 = st.w3()
-    contract = st.suite().drugs
-    if contract is None:
+    suite = st.suite()
+    contract = suite.drugs
+    has_consent = getattr(suite, "consent", None) is not None
+    if contract is None and not has_consent:
         raise ConfigError("DrugTrace is not deployed on this chain (no 'drugs' address in the manifest)")
+    if relay and not has_consent:
+        raise ConfigError(
+            "--relay needs a ConsentRegistry on this chain (no 'consent' address in the manifest)"
+        )
 
     def lookup(gtin: str, lot: str, serial: str) -> DrugStatus | None:
+        assert contract is not None  # (only handed to the app when DrugTrace is deployed)
         return drugs.lookup(w3, contract, gtin, lot, serial)
 
+    portal, checker = None, None
+    if has_consent:
+        from medchain.store import default_store_path, open_store
+        from medchain.web.portal import PortalService
+
+        conn = open_store(store or default_store_path(int(w3.eth.chain_id)))
+        relayer = st.signer() if relay else None
+        portal = PortalService(w3, suite, conn, relayer, from_block=st.deploy_block())
+    if getattr(suite, "records", None) is not None:
+        from medchain.web.check import RecordCheck
+
+        check = RecordCheck(w3, suite, from_block=st.deploy_block())
+        checker = (check.lookup, check.evidence)
     tz = dt.timezone(dt.timedelta(hours=utc_offset))
-    application = create_app(lookup, resolver, tz=tz)
-    typer.echo(
-        f"verification page on http://{host}:{port}/ (QR resolver {resolver}); Ctrl-C stops it", err=True
-    )
+    application = create_app(lookup if contract is not None else None, resolver, tz=tz, portal=portal,
+                             checker=checker)  # fmt: skip
+    pages = [f"verification page on http://{host}:{port}/ (QR resolver {resolver})"]
+    if portal is not None:
+        pages.append(f"patient portal on http://{host}:{port}/portal" + (" (relaying)" if relay else ""))
+        pages.append(f"record check on http://{host}:{port}/check")
+    typer.echo("; ".join(pages) + "; Ctrl-C stops it", err=True)
     uvicorn.run(application, host=host, port=port, log_level="info", server_header=False)

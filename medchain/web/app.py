@@ -8,6 +8,9 @@ Routes
 - ``GET /`` — a form to paste a scan (``?scan=...``, any form `medchain.gs1.parse_scan` reads); a pack
   code redirects (303) to its Digital Link path.
 - ``GET /static/verify.css``, ``GET /healthz``.
+- ``GET /portal`` (patient portal) and ``GET /check`` (record check page) with their JSON API, when the app
+  is given a `PortalService` / record checker: see `medchain.web.portal_app`. Those two pages run scripts
+  (the app's own files only, CSP ``script-src 'self'``); the consumer pages stay script-free.
 
 Read-only: the app only calls the `lookup` it is given and holds no keys. All HTML is server-rendered
 by `medchain.web.pages` (escaping by construction), with a strict Content-Security-Policy (no scripts).
@@ -39,6 +42,8 @@ from medchain.web.view import Alert, Text, build_view
 
 if TYPE_CHECKING:
     from medchain.drugs import DrugStatus
+    from medchain.web.portal import PortalService
+    from medchain.web.portal_app import RecordChecker
 
 __all__ = ["Lookup", "create_app"]
 
@@ -62,14 +67,19 @@ log = logging.getLogger(__name__)
 
 
 def create_app(
-    lookup: Lookup,
+    lookup: Lookup | None,
     resolver: str = DEFAULT_RESOLVER,
     *,
     tz: dt.tzinfo = dt.UTC,
+    portal: PortalService | None = None,
+    checker: RecordChecker | None = None,
+    check_page: bool = False,
 ) -> FastAPI:
     """The verification app. `lookup(gtin, lot, serial)` answers from the chain (typically
-    ``medchain.drugs.lookup`` bound to a Web3 and the DrugTrace contract); `resolver` is the host the
-    printed QR codes name (shown on the page as the canonical link); `tz` is used for dates."""
+    ``medchain.drugs.lookup`` bound to a Web3 and the DrugTrace contract; None: no DrugTrace, packs are
+    answered "unavailable"); `resolver` is the host the printed QR codes name (shown on the page as the
+    canonical link); `tz` is used for dates. `portal` adds the patient portal, `checker` (or `check_page`
+    alone, hashing without lookups) the record check page."""
     build_digital_link(DrugCode("09506000134352"), resolver)  # validate the resolver early
     app = FastAPI(title="MedChain drug verification", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
@@ -117,6 +127,8 @@ def create_app(
             return _html(pages.home_page(error=str(exc), root=root), 400)
         if code.lot is None or code.serial is None:
             return _html(pages.message_page(_NOT_PACK, state="not_pack", root=root))
+        if lookup is None:
+            return _html(pages.message_page(_UNAVAILABLE, state="unavailable", root=root), 503)
         try:
             status = lookup(code.gtin, code.lot, code.serial)
         except MedchainError as exc:
@@ -129,6 +141,14 @@ def create_app(
         body = pages.status_page(view, uri=build_digital_link(code, resolver), root=root)
         return _html(body, 404 if view.state == "not_found" else 200)
 
+    if portal is not None:
+        from medchain.web.portal_app import add_portal
+
+        add_portal(app, portal)
+    if checker is not None or check_page or portal is not None:
+        from medchain.web.portal_app import add_check
+
+        add_check(app, checker)
     return app
 
 

@@ -291,3 +291,11 @@ def test_bad_resolver_is_refused_at_start():
 
 def test_timestamps_use_block_time():
     assert T0 == int(dt.datetime(2026, 1, 1, tzinfo=dt.UTC).timestamp())
+
+
+def test_without_drugtrace_packs_are_unavailable_and_the_form_still_works():
+    client = TestClient(create_app(None, RESOLVER))
+    response = client.get(pack_path("genuine"))
+    assert response.status_code == 503 and 'data-state="unavailable"' in response.text
+    assert client.get("/").status_code == 200
+    assert client.get("/portal").status_code == 404  # no portal without a ConsentRegistry
