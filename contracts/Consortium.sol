@@ -12,6 +12,7 @@ import {Roles} from "./libraries/Roles.sol";
 /// slot points at itself and holds its roles and status, so a role check on a member address is one SLOAD;
 /// an operator key's slot points at its member, whose slot is the second read. Suspending a member therefore
 /// strips every one of its keys at once. Cold data (names, URIs, times) lives in `_profiles`.
+/// No inline assembly: nothing here would save the 2% of an operation's gas that the style rule asks for.
 contract Consortium is IConsortium {
     /// @dev One storage slot: 20 + 4 + 1 + 4 = 29 bytes. For an operator key only `member` is set.
     struct Account {
@@ -29,12 +30,24 @@ contract Consortium is IConsortium {
         string uri;
     }
 
+    /// @dev An open offer of an operator place to a key; one slot (1 + 20 bytes).
+    struct OperatorOffer {
+        bool open;
+        address replaces; // the member's key that acceptance removes (rotation), or zero
+    }
+
     uint64 private constant _PROPOSAL_LIFETIME = 7 days;
+    /// @dev Bounds the approval loops: at most this many active COUNCIL members, and at most this many
+    /// recorded approvals per proposal.
+    uint16 private constant _MAX_COUNCIL = 16;
 
     mapping(address account => Account) private _accounts;
     mapping(address member => Profile) private _profiles;
     mapping(uint256 proposalId => Proposal) private _proposals;
-    mapping(uint256 proposalId => mapping(address member => bool)) private _approvedBy;
+    /// @dev Recorded approvers of a proposal at index 1 .. approvals-1; index 0 is the proposal's `proposer`
+    /// (who approves on proposing), so proposing writes no approver slot.
+    mapping(uint256 proposalId => mapping(uint256 index => address member)) private _approvers;
+    mapping(address member => mapping(address key => OperatorOffer)) private _offers;
 
     // one slot: 8 + 4 + 4 bytes
     uint64 private _proposalCount;
@@ -49,6 +62,7 @@ contract Consortium is IConsortium {
     /// @param threshold_ approvals needed to execute a proposal, 1..council.length
     constructor(address[] memory council, string[] memory names, uint256 threshold_) {
         if (council.length != names.length) revert ConsortiumLengthMismatch(council.length, names.length);
+        if (council.length > _MAX_COUNCIL) revert ConsortiumCouncilFull(_MAX_COUNCIL);
         for (uint256 i = 0; i < council.length; ++i) {
             _checkNewAccount(council[i]);
             _admit(council[i], Roles.bit(Roles.COUNCIL), names[i], "");
@@ -62,6 +76,12 @@ contract Consortium is IConsortium {
     /// @dev The sender must be a member address (any status but None).
     modifier onlyMember() {
         _checkMember(msg.sender);
+        _;
+    }
+
+    /// @dev The sender must be an Active member address.
+    modifier onlyActiveMember() {
+        _checkStatus(msg.sender, MemberStatus.Active);
         _;
     }
 
@@ -82,23 +102,24 @@ contract Consortium is IConsortium {
         _proposals[proposalId] =
             Proposal(kind, ProposalStatus.Pending, 0, value, _time(), expiresAt, target, member, name, uri);
         emit ProposalCreated(proposalId, kind, target, value, member, expiresAt);
-        _approve(proposalId, member);
+        _approve(proposalId, _proposals[proposalId], member);
         return proposalId;
     }
 
     /// @inheritdoc IConsortium
     function approve(uint256 proposalId) external {
         address member = _checkRole(msg.sender, Roles.COUNCIL);
-        _checkOpen(proposalId);
-        if (_approvedBy[proposalId][member]) revert ConsortiumAlreadyApproved(proposalId, member);
-        _approve(proposalId, member);
+        Proposal storage p = _checkOpen(proposalId);
+        if (_hasApproved(proposalId, p, member)) revert ConsortiumAlreadyApproved(proposalId, member);
+        _approve(proposalId, p, member);
     }
 
     /// @inheritdoc IConsortium
     function execute(uint256 proposalId) external {
         address member = _checkRole(msg.sender, Roles.COUNCIL);
         Proposal storage p = _checkOpen(proposalId);
-        if (p.approvals < _threshold) revert ConsortiumInsufficientApprovals(proposalId, p.approvals, _threshold);
+        uint256 counted = _countApprovals(proposalId, p, _threshold);
+        if (counted < _threshold) revert ConsortiumInsufficientApprovals(proposalId, counted, _threshold);
         _checkProposal(p.kind, p.target, p.value);
         p.status = ProposalStatus.Executed;
         _apply(proposalId, p);
@@ -109,7 +130,13 @@ contract Consortium is IConsortium {
     function cancel(uint256 proposalId) external {
         Proposal storage p = _checkPending(proposalId);
         address member = _accounts[msg.sender].member;
-        if (member == address(0) || member != p.proposer) revert ConsortiumNotProposer(proposalId, msg.sender);
+        if (member == address(0) || member != p.proposer) {
+            // not the proposer: an active council key, once the proposer is no longer active COUNCIL
+            member = authorizedMember(msg.sender, Roles.COUNCIL);
+            if (member == address(0) || _isActiveCouncil(p.proposer)) {
+                revert ConsortiumNotProposer(proposalId, msg.sender);
+            }
+        }
         p.status = ProposalStatus.Cancelled;
         emit ProposalCancelled(proposalId, member);
     }
@@ -117,8 +144,28 @@ contract Consortium is IConsortium {
     // ---- member self-service ----
 
     /// @inheritdoc IConsortium
-    function addOperator(address key) external onlyMember {
-        _addOperator(msg.sender, key);
+    function offerOperator(address key, address replaces) external onlyActiveMember {
+        _checkNewAccount(key);
+        if (replaces != address(0)) _checkOperatorOf(msg.sender, replaces);
+        _offers[msg.sender][key] = OperatorOffer(true, replaces);
+        emit OperatorOffered(msg.sender, key, replaces);
+    }
+
+    /// @inheritdoc IConsortium
+    function acceptOperator(address member) external {
+        OperatorOffer memory offer = _offers[member][msg.sender];
+        if (!offer.open) revert ConsortiumNoOperatorOffer(member, msg.sender);
+        _checkStatus(member, MemberStatus.Active);
+        delete _offers[member][msg.sender];
+        if (offer.replaces != address(0)) _removeOperator(member, offer.replaces);
+        _addOperator(member, msg.sender);
+    }
+
+    /// @inheritdoc IConsortium
+    function withdrawOperatorOffer(address key) external onlyMember {
+        if (!_offers[msg.sender][key].open) revert ConsortiumNoOperatorOffer(msg.sender, key);
+        delete _offers[msg.sender][key];
+        emit OperatorOfferWithdrawn(msg.sender, key);
     }
 
     /// @inheritdoc IConsortium
@@ -127,13 +174,7 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function rotateOperator(address oldKey, address newKey) external onlyMember {
-        _removeOperator(msg.sender, oldKey);
-        _addOperator(msg.sender, newKey);
-    }
-
-    /// @inheritdoc IConsortium
-    function updateProfile(string calldata name, string calldata uri) external onlyMember {
+    function updateProfile(string calldata name, string calldata uri) external onlyActiveMember {
         Profile storage profile = _profiles[msg.sender];
         profile.name = name;
         profile.uri = uri;
@@ -189,7 +230,27 @@ contract Consortium is IConsortium {
 
     /// @inheritdoc IConsortium
     function hasApproved(uint256 proposalId, address member) external view returns (bool) {
-        return _approvedBy[proposalId][member];
+        return _hasApproved(proposalId, _proposals[proposalId], member);
+    }
+
+    /// @inheritdoc IConsortium
+    function approvers(uint256 proposalId) external view returns (address[] memory list) {
+        Proposal storage p = _proposals[proposalId];
+        list = new address[](p.approvals);
+        for (uint256 i = 0; i < list.length; ++i) {
+            list[i] = _approverAt(proposalId, p, i);
+        }
+    }
+
+    /// @inheritdoc IConsortium
+    function countedApprovals(uint256 proposalId) external view returns (uint256) {
+        return _countApprovals(proposalId, _proposals[proposalId], _MAX_COUNCIL);
+    }
+
+    /// @inheritdoc IConsortium
+    function operatorOffer(address member, address key) external view returns (bool, address) {
+        OperatorOffer memory offer = _offers[member][key];
+        return (offer.open, offer.replaces);
     }
 
     /// @inheritdoc IConsortium
@@ -205,6 +266,11 @@ contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     function councilCount() external view returns (uint256) {
         return _councilCount;
+    }
+
+    /// @inheritdoc IConsortium
+    function maxCouncil() external pure returns (uint256) {
+        return _MAX_COUNCIL;
     }
 
     /// @inheritdoc IConsortium
@@ -254,6 +320,16 @@ contract Consortium is IConsortium {
         if (newCouncilCount < _threshold) revert ConsortiumInvalidThreshold(_threshold, newCouncilCount);
     }
 
+    /// @dev Reverts if the active council is already at its cap (it is about to grow by one).
+    function _checkCouncilRoom() private view {
+        if (_councilCount >= _MAX_COUNCIL) revert ConsortiumCouncilFull(_MAX_COUNCIL);
+    }
+
+    /// @dev Reverts unless `key` is one of `member`'s operator keys (not the member address itself).
+    function _checkOperatorOf(address member, address key) private view {
+        if (key == member || _accounts[key].member != member) revert ConsortiumNotOperator(key, member);
+    }
+
     /// @dev Validates a proposal against the current state; run at proposal and again at execution.
     function _checkProposal(ProposalKind kind, address target, uint32 value) private view {
         if (kind == ProposalKind.Admit) _checkAdmit(target, value);
@@ -261,34 +337,46 @@ contract Consortium is IConsortium {
         else if (kind == ProposalKind.Reinstate) _checkStatusChange(kind, target, value);
         else if (kind == ProposalKind.SetRoles) _checkSetRoles(target, value);
         else if (kind == ProposalKind.SetThreshold) _checkSetThreshold(target, value);
+        else if (kind == ProposalKind.RemoveOperator) _checkRemoveOperator(target, value);
         else revert ConsortiumInvalidProposal(kind, target, value);
     }
 
-    /// @dev Admit: a new, non-zero account and a valid role bitmap.
+    /// @dev Admit: a new, non-zero account, a valid role bitmap and, for COUNCIL, room in the council.
     function _checkAdmit(address target, uint32 roles) private view {
         _checkNewAccount(target);
         _checkRoles(roles);
+        if (_isCouncil(roles)) _checkCouncilRoom();
+    }
+
+    /// @dev RemoveOperator: `key` is some member's operator key; value 0.
+    function _checkRemoveOperator(address key, uint32 value) private view {
+        if (value != 0) revert ConsortiumInvalidProposal(ProposalKind.RemoveOperator, key, value);
+        address member = _accounts[key].member;
+        if (member == address(0)) revert ConsortiumNotOperator(key, member);
+        _checkOperatorOf(member, key);
     }
 
     /// @dev Suspend needs an Active target, Reinstate a Suspended one; a suspension must leave the council
-    /// at least `threshold` strong.
+    /// at least `threshold` strong, a reinstatement must fit under the council cap.
     function _checkStatusChange(ProposalKind kind, address target, uint32 value) private view {
         if (value != 0) revert ConsortiumInvalidProposal(kind, target, value);
         bool suspend = kind == ProposalKind.Suspend;
         Account storage acc = _checkStatus(target, suspend ? MemberStatus.Active : MemberStatus.Suspended);
-        if (suspend && _isCouncil(acc.roles)) _checkCouncilSize(_councilCount - 1);
+        if (!_isCouncil(acc.roles)) return;
+        if (suspend) _checkCouncilSize(_councilCount - 1);
+        else _checkCouncilRoom();
     }
 
-    /// @dev SetRoles: a member target, a valid bitmap that changes something, and no council shrink below
-    /// the threshold.
+    /// @dev SetRoles: a member target, a valid bitmap that changes something, no council shrink below the
+    /// threshold and no growth over the cap.
     function _checkSetRoles(address target, uint32 roles) private view {
         _checkRoles(roles);
         _checkMember(target);
         Account storage acc = _accounts[target];
         if (acc.roles == roles) revert ConsortiumInvalidProposal(ProposalKind.SetRoles, target, roles);
-        if (acc.status == MemberStatus.Active && _isCouncil(acc.roles) && !_isCouncil(roles)) {
-            _checkCouncilSize(_councilCount - 1);
-        }
+        if (acc.status != MemberStatus.Active || _isCouncil(acc.roles) == _isCouncil(roles)) return;
+        if (_isCouncil(roles)) _checkCouncilRoom();
+        else _checkCouncilSize(_councilCount - 1);
     }
 
     /// @dev SetThreshold: no target, a new value in 1..councilCount.
@@ -316,11 +404,40 @@ contract Consortium is IConsortium {
 
     // ---- internal: workers ----
 
-    /// @dev Records `member`'s approval of `proposalId`.
-    function _approve(uint256 proposalId, address member) private {
-        _approvedBy[proposalId][member] = true;
-        uint16 approvals = ++_proposals[proposalId].approvals;
-        emit ProposalApproved(proposalId, member, approvals);
+    /// @dev Records `member`'s approval of `proposalId` (the first one is the proposer's, kept in `proposer`).
+    function _approve(uint256 proposalId, Proposal storage p, address member) private {
+        uint16 recorded = p.approvals;
+        if (recorded == _MAX_COUNCIL) revert ConsortiumTooManyApprovals(proposalId, _MAX_COUNCIL);
+        if (recorded != 0) _approvers[proposalId][recorded] = member;
+        p.approvals = recorded + 1;
+        emit ProposalApproved(proposalId, member, recorded + 1);
+    }
+
+    /// @dev The member whose approval is recorded at `index` (0: the proposer).
+    function _approverAt(uint256 proposalId, Proposal storage p, uint256 index) private view returns (address) {
+        return index == 0 ? p.proposer : _approvers[proposalId][index];
+    }
+
+    /// @dev Whether `member`'s approval is recorded; reads at most _MAX_COUNCIL entries.
+    function _hasApproved(uint256 proposalId, Proposal storage p, address member) private view returns (bool) {
+        uint256 recorded = p.approvals;
+        for (uint256 i = 0; i < recorded; ++i) {
+            if (_approverAt(proposalId, p, i) == member) return true;
+        }
+        return false;
+    }
+
+    /// @dev Recorded approvals of members that are active COUNCIL now, counted up to `enough` (execution
+    /// stops at the threshold); reads at most _MAX_COUNCIL entries.
+    function _countApprovals(uint256 proposalId, Proposal storage p, uint256 enough)
+        private
+        view
+        returns (uint256 counted)
+    {
+        uint256 recorded = p.approvals;
+        for (uint256 i = 0; i < recorded && counted < enough; ++i) {
+            if (_isActiveCouncil(_approverAt(proposalId, p, i))) ++counted;
+        }
     }
 
     /// @dev Carries out an approved, re-validated proposal.
@@ -330,6 +447,7 @@ contract Consortium is IConsortium {
         else if (kind == ProposalKind.Suspend) _setStatus(proposalId, p.target, MemberStatus.Suspended);
         else if (kind == ProposalKind.Reinstate) _setStatus(proposalId, p.target, MemberStatus.Active);
         else if (kind == ProposalKind.SetRoles) _setRoles(p.target, p.value);
+        else if (kind == ProposalKind.RemoveOperator) _removeOperator(_accounts[p.target].member, p.target);
         else _setThreshold(p.value);
     }
 
@@ -379,7 +497,7 @@ contract Consortium is IConsortium {
 
     /// @dev The key's slot is cleared, so it holds no role and may later be registered again.
     function _removeOperator(address member, address key) private {
-        if (key == member || _accounts[key].member != member) revert ConsortiumNotOperator(key, member);
+        _checkOperatorOf(member, key);
         delete _accounts[key];
         --_accounts[member].operatorCount;
         emit OperatorRemoved(member, key);
@@ -387,6 +505,11 @@ contract Consortium is IConsortium {
 
     function _isCouncil(uint32 roles) private pure returns (bool) {
         return roles & Roles.bit(Roles.COUNCIL) != 0;
+    }
+
+    /// @dev Whether member address `member` is Active and holds COUNCIL (one read of its slot).
+    function _isActiveCouncil(address member) private view returns (bool) {
+        return authorizedMember(member, Roles.COUNCIL) != address(0);
     }
 
     function _time() private view returns (uint64) {

@@ -9,6 +9,22 @@ pragma solidity ^0.8.20;
 /// a `uint32` bitmap with one bit per role (`roleBit`). A member institution is identified by its member
 /// address for ever; staff act through operator keys that the member adds, rotates and removes. Roles are
 /// checked on the acting key: an operator key has exactly its member's roles while the member is Active.
+///
+/// Operator keys join in two transactions, so that no address becomes a key without its own consent (issue
+/// 12 item 2): the active member offers the key (`offerOperator`), then the key itself accepts
+/// (`acceptOperator`, sent from the key). A transaction from the key was chosen over an EIP-712 signature
+/// because it works for every kind of account (EOA or contract wallet), needs no new signed format, and
+/// cannot be replayed: the offer is consumed on acceptance. An offer registers nothing, so offering an
+/// address (say, one awaiting admission) does not block it. The council removes any member's key through a
+/// `RemoveOperator` proposal (k-of-n, like every other membership change: a single council key cannot strip
+/// institutions of their staff keys; an urgent case is covered by `Suspend`, which strips every key of the
+/// member at once).
+///
+/// Counting approvals (issue 12 item 1): a proposal keeps the list of members whose approval was recorded
+/// (the proposer first). `execute` counts only those that are active COUNCIL members at that moment, so the
+/// approval of a member suspended (or stripped of COUNCIL) after approving no longer counts. The loops are
+/// bounded: the council holds at most `maxCouncil()` (16) active members, and a proposal records at most
+/// `maxCouncil()` approvals.
 interface IConsortium {
     enum MemberStatus {
         None, // not a member
@@ -22,7 +38,8 @@ interface IConsortium {
         Suspend, // target loses every role at once (all its keys)
         Reinstate, // a suspended target becomes active again
         SetRoles, // target's role bitmap becomes `value`
-        SetThreshold // the council threshold becomes `value`
+        SetThreshold, // the council threshold becomes `value`
+        RemoveOperator // operator key `target` is removed from whichever member holds it
     }
 
     enum ProposalStatus {
@@ -45,7 +62,7 @@ interface IConsortium {
     struct Proposal {
         ProposalKind kind;
         ProposalStatus status;
-        uint16 approvals; // distinct council members that approved
+        uint16 approvals; // distinct council members whose approval was recorded (see countedApprovals)
         uint32 value; // roles for Admit/SetRoles, new threshold for SetThreshold
         uint64 createdAt;
         uint64 expiresAt; // approvals and execution refused after this time
@@ -61,6 +78,9 @@ interface IConsortium {
     event MemberReinstated(address indexed member, uint256 indexed proposalId);
     event MemberRolesChanged(address indexed member, uint32 previousRoles, uint32 roles);
     event MemberProfileUpdated(address indexed member, string name, string uri);
+    /// @notice `member` offered `key` a place as its operator key (replacing `replaces`, zero for none).
+    event OperatorOffered(address indexed member, address indexed key, address indexed replaces);
+    event OperatorOfferWithdrawn(address indexed member, address indexed key);
     event OperatorAdded(address indexed member, address indexed key);
     event OperatorRemoved(address indexed member, address indexed key);
     event ThresholdChanged(uint256 previousThreshold, uint256 threshold);
@@ -93,12 +113,18 @@ interface IConsortium {
     error ConsortiumInsufficientApprovals(uint256 proposalId, uint256 approvals, uint256 threshold);
     error ConsortiumNotProposer(uint256 proposalId, address account);
     error ConsortiumNotOperator(address key, address member);
+    /// @dev `member` has no open offer for `key`.
+    error ConsortiumNoOperatorOffer(address member, address key);
+    /// @dev The change would make the active council larger than `max` (see maxCouncil).
+    error ConsortiumCouncilFull(uint256 max);
+    /// @dev Proposal `proposalId` already holds the most approvals a proposal records (`max`).
+    error ConsortiumTooManyApprovals(uint256 proposalId, uint256 max);
 
     // ---- governance (COUNCIL keys) ----
 
-    /// @notice Proposes a membership or threshold change; the proposer's member approves it at once.
+    /// @notice Proposes a membership, key or threshold change; the proposer's member approves it at once.
     /// @param kind what to change
-    /// @param target the member concerned (zero for SetThreshold)
+    /// @param target the member concerned (zero for SetThreshold; the operator key for RemoveOperator)
     /// @param value roles bitmap (Admit, SetRoles) or new threshold (SetThreshold); 0 otherwise
     /// @param name institution name (Admit only, else empty)
     /// @param uri institution endpoint URI (Admit only, else empty)
@@ -111,24 +137,36 @@ interface IConsortium {
     /// Each council member approves once, whichever of its keys it uses.
     function approve(uint256 proposalId) external;
 
-    /// @notice Executes a pending proposal that has at least `threshold()` approvals and has not expired.
+    /// @notice Executes a pending, unexpired proposal that has at least `threshold()` approvals from members
+    /// who are active COUNCIL now (`countedApprovals`); approvals of members suspended or stripped of
+    /// COUNCIL since do not count. Bounded: at most `maxCouncil()` recorded approvals are read.
     function execute(uint256 proposalId) external;
 
-    /// @notice Cancels a pending proposal; only a key of the proposing member may.
+    /// @notice Cancels a pending proposal. A key of the proposing member may always; any active COUNCIL key
+    /// may once the proposer is no longer an active COUNCIL member (so a suspended member's proposal can be
+    /// stopped). Anyone else reverts with ConsortiumNotProposer.
     function cancel(uint256 proposalId) external;
 
     // ---- member self-service (the member address itself) ----
 
-    /// @notice Adds a staff key acting with the caller's roles. The key must not be registered anywhere.
-    function addOperator(address key) external;
+    /// @notice Offers `key` a place as a staff key acting with the caller's roles; it joins only when the key
+    /// itself calls `acceptOperator(caller)`. With `replaces` non-zero (one of the caller's keys) this is a
+    /// rotation: acceptance removes `replaces` in the same transaction. Only an Active member address may
+    /// offer; `key` must not be registered anywhere. A new offer to the same key replaces the old one.
+    function offerOperator(address key, address replaces) external;
 
-    /// @notice Removes one of the caller's operator keys; the key keeps no role from then on.
+    /// @notice Sent by the offered key: accepts `member`'s open offer and joins as its operator key (removing
+    /// the key the offer replaces, if any). `member` must still be Active and the key still unregistered.
+    function acceptOperator(address member) external;
+
+    /// @notice Withdraws the caller's open offer to `key` (a member address, any status).
+    function withdrawOperatorOffer(address key) external;
+
+    /// @notice Removes one of the caller's operator keys (a member address, any status: removing only takes
+    /// power away); the key keeps no role from then on.
     function removeOperator(address key) external;
 
-    /// @notice Replaces operator key `oldKey` by `newKey` in one step (key rotation); history stays in events.
-    function rotateOperator(address oldKey, address newKey) external;
-
-    /// @notice Updates the caller's public name and endpoint URI.
+    /// @notice Updates the caller's public name and endpoint URI; only an Active member address may.
     function updateProfile(string calldata name, string calldata uri) external;
 
     // ---- views ----
@@ -154,8 +192,18 @@ interface IConsortium {
     /// @notice A proposal's record.
     function getProposal(uint256 proposalId) external view returns (Proposal memory);
 
-    /// @notice Whether council member `member` approved proposal `proposalId`.
+    /// @notice Whether council member `member`'s approval of proposal `proposalId` is recorded.
     function hasApproved(uint256 proposalId, address member) external view returns (bool);
+
+    /// @notice The members whose approvals of `proposalId` are recorded, the proposer first (at most
+    /// `maxCouncil()`).
+    function approvers(uint256 proposalId) external view returns (address[] memory);
+
+    /// @notice The recorded approvals of `proposalId` that count now: those of active COUNCIL members.
+    function countedApprovals(uint256 proposalId) external view returns (uint256);
+
+    /// @notice `member`'s open offer to `key`: whether there is one, and the key it would replace (or zero).
+    function operatorOffer(address member, address key) external view returns (bool offered, address replaces);
 
     /// @notice Number of proposals ever made (ids run 1..proposalCount).
     function proposalCount() external view returns (uint256);
@@ -165,6 +213,9 @@ interface IConsortium {
 
     /// @notice Active members holding COUNCIL.
     function councilCount() external view returns (uint256);
+
+    /// @notice The most active COUNCIL members there can be (16), which bounds approval counting.
+    function maxCouncil() external pure returns (uint256);
 
     /// @notice Seconds a proposal stays open.
     function proposalLifetime() external view returns (uint64);

@@ -73,6 +73,7 @@ __all__ = [
     "guardian_of",
     "history",
     "invalidate_nonce",
+    "normalise_v",
     "open_emergency",
     "overdue",
     "relay",
@@ -194,7 +195,7 @@ class SignedConsent:
                 f"(expected {FILE_FORMAT!r} version {FILE_VERSION})"
             )
         message, domain = signing.from_typed_data(doc["typedData"])
-        signature = _hex_bytes(doc["signature"], "signature")
+        signature = normalise_v(_hex_bytes(doc["signature"], "signature"))
         signer = doc.get("signer")
         if signer is not None:
             signer = checked_address(signer, "signer")
@@ -217,6 +218,17 @@ class SignedConsent:
         except ValueError:
             raise InputError(f"{path} is not JSON") from None
         return cls.from_json(doc)
+
+
+def normalise_v(signature: bytes) -> bytes:
+    """A 65-byte `r || s || v` signature with v = 0/1 (as some wallets and hardware signers return it) gets
+    v = 27/28, the form the contract's ecrecover takes; anything else is returned unchanged. So a file that
+    `consent verify` accepts is relayed as verified, instead of reverting with
+    ConsentInvalidSignature(recovered=0x0). (An ERC-1271 signature of exactly 65 bytes ending in 0x00/0x01
+    would be changed too; signed-consent files hold ECDSA signatures, see DESIGN §6.4.)"""
+    if len(signature) == 65 and signature[64] in (0, 1):
+        return signature[:64] + bytes([signature[64] + 27])
+    return signature
 
 
 def _hex_bytes(value: Any, what: str) -> bytes:

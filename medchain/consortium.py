@@ -1,5 +1,9 @@
 """Consortium service functions: council governance, member listing, operator keys, profiles.
 
+Operator keys join in two steps (the key's consent): the active member address offers (`offer_operator`,
+also used for a rotation), then the key itself accepts (`accept_operator`). `add_operator` does both for
+a caller that holds both keys. The council removes a key through a ``remove-operator`` proposal.
+
 Every function takes the Consortium as a web3 `Contract` (e.g. `Suite.consortium`, or
 `web3.eth.contract(address, abi=load_abi("Consortium"))` under brownie) and, for transactions, a signer
 (`medchain.chain.Signer`). Reverts raise `ContractRevert` named after the custom error; malformed input
@@ -19,7 +23,7 @@ from web3.types import TxReceipt
 
 from medchain import tx
 from medchain.addresses import checked_address
-from medchain.chain import Signer
+from medchain.chain import Signer, signer_address
 from medchain.codes import ROLES, parse_roles, role_names
 from medchain.errors import ChainError, InputError
 from medchain.text import is_digits
@@ -33,6 +37,7 @@ __all__ = [
     "ProposalKind",
     "ProposalRequest",
     "ProposalStatus",
+    "accept_operator",
     "add_operator",
     "approve",
     "authorized_member",
@@ -43,6 +48,8 @@ __all__ = [
     "governance",
     "member_of",
     "members",
+    "offer_operator",
+    "operator_offers",
     "operators",
     "parse_kind",
     "proposal_request",
@@ -51,6 +58,7 @@ __all__ = [
     "remove_operator",
     "rotate_operator",
     "update_profile",
+    "withdraw_operator_offer",
 ]
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -73,6 +81,7 @@ class ProposalKind(IntEnum):
     REINSTATE = 3
     SET_ROLES = 4
     SET_THRESHOLD = 5
+    REMOVE_OPERATOR = 6
 
 
 class ProposalStatus(IntEnum):
@@ -84,7 +93,11 @@ class ProposalStatus(IntEnum):
     CANCELLED = 3
 
 
-_KIND_ALIASES = {"ROLES": ProposalKind.SET_ROLES, "THRESHOLD": ProposalKind.SET_THRESHOLD}
+_KIND_ALIASES = {
+    "ROLES": ProposalKind.SET_ROLES,
+    "THRESHOLD": ProposalKind.SET_THRESHOLD,
+    "REMOVE_KEY": ProposalKind.REMOVE_OPERATOR,
+}
 
 
 @dataclass(frozen=True)
@@ -105,12 +118,13 @@ class Member:
 
 @dataclass(frozen=True)
 class Proposal:
-    """A governance proposal; `expired` and `approved_by` come from the latest block and current council."""
+    """A governance proposal; `expired` and `counted` come from the latest block and the current council."""
 
     id: int
-    kind: str  # "ADMIT", "SUSPEND", ...
+    kind: str  # "ADMIT", "SUSPEND", ..., "REMOVE_OPERATOR"
     status: str  # "PENDING" | "EXECUTED" | "CANCELLED"
-    approvals: int
+    approvals: int  # recorded approvals (each council member once)
+    counted: int  # those of members who are active COUNCIL now: what execution counts
     threshold: int  # the current threshold (what execution needs now)
     value: int  # roles bitmap (ADMIT, SET_ROLES) or new threshold (SET_THRESHOLD)
     value_text: str  # "HOSPITAL,AUDITOR", "3" or ""
@@ -121,11 +135,11 @@ class Proposal:
     created_at: int
     expires_at: int
     expired: bool
-    approved_by: list[str] = field(default_factory=list)
+    approved_by: list[str] = field(default_factory=list)  # recorded approvers, the proposer first
 
     @property
     def executable(self) -> bool:
-        return self.status == "PENDING" and not self.expired and self.approvals >= self.threshold
+        return self.status == "PENDING" and not self.expired and self.counted >= self.threshold
 
 
 @dataclass(frozen=True)
@@ -156,9 +170,9 @@ def parse_kind(text: str | int) -> ProposalKind:
     """A proposal kind from a name (``admit``, ``set-roles``, ``roles``, ``threshold``) or number."""
     if isinstance(text, int) or is_digits(str(text).strip()):
         number = int(str(text).strip())
-        if ProposalKind.ADMIT <= number <= ProposalKind.SET_THRESHOLD:
+        if ProposalKind.ADMIT <= number <= ProposalKind.REMOVE_OPERATOR:
             return ProposalKind(number)
-        raise InputError(f"unknown proposal kind {number} (1..5)")
+        raise InputError(f"unknown proposal kind {number} (1..{int(ProposalKind.REMOVE_OPERATOR)})")
     key = str(text).strip().upper().replace("-", "_")
     if key in _KIND_ALIASES:
         return _KIND_ALIASES[key]
@@ -176,7 +190,8 @@ def proposal_request(
     name: str | None = None,
     uri: str | None = None,
 ) -> ProposalRequest:
-    """Check that `kind` gets exactly the arguments it needs; roles as ``HOSPITAL,INSURER`` or a bitmap."""
+    """Check that `kind` gets exactly the arguments it needs; roles as ``HOSPITAL,INSURER`` or a bitmap.
+    For remove-operator, `target` is the operator key."""
     k = kind if isinstance(kind, ProposalKind) else parse_kind(kind)
     label = k.name.lower().replace("_", "-")
     if k == ProposalKind.SET_THRESHOLD:
@@ -190,7 +205,7 @@ def proposal_request(
     if target is None:
         raise InputError(f"{label} needs --target ADDRESS")
     address = checked_address(target, "target")
-    if k in (ProposalKind.SUSPEND, ProposalKind.REINSTATE):
+    if k in (ProposalKind.SUSPEND, ProposalKind.REINSTATE, ProposalKind.REMOVE_OPERATOR):
         if roles is not None or name or uri:
             raise InputError(f"{label} takes only --target")
         return ProposalRequest(k, address, 0)
@@ -230,7 +245,8 @@ def execute(consortium: Contract, sender: Signer, proposal_id: int) -> TxReceipt
 
 
 def cancel(consortium: Contract, sender: Signer, proposal_id: int) -> TxReceipt:
-    """Cancel a pending proposal (a key of the proposing member only)."""
+    """Cancel a pending proposal: a key of the proposing member, or any active council key once the
+    proposer is no longer an active COUNCIL member."""
     return tx.send(consortium.w3, consortium.functions.cancel(proposal_id), sender)
 
 
@@ -244,24 +260,20 @@ def governance(consortium: Contract) -> Governance:
     )
 
 
-def get_proposal(consortium: Contract, proposal_id: int, council: list[str] | None = None) -> Proposal:
-    """Proposal `proposal_id`; `approved_by` lists which of `council` (default: current council) approved."""
-    raw = tx.call(consortium.functions.getProposal(proposal_id))
+def get_proposal(consortium: Contract, proposal_id: int) -> Proposal:
+    """Proposal `proposal_id`, with its recorded approvers and the approvals that count now."""
+    f = consortium.functions
+    raw = tx.call(f.getProposal(proposal_id))
     kind, status, approvals, value, created, expires, target, proposer, name, uri = raw
     if status == ProposalStatus.NONE:
         raise InputError(f"there is no proposal {proposal_id}")
     now = int(consortium.w3.eth.get_block("latest")["timestamp"])
-    voters = (
-        council
-        if council is not None
-        else [m.address for m in members(consortium) if "COUNCIL" in m.role_names]
-    )
-    f = consortium.functions
     return Proposal(
         id=proposal_id,
         kind=ProposalKind(kind).name,
         status=ProposalStatus(status).name,
         approvals=int(approvals),
+        counted=int(tx.call(f.countedApprovals(proposal_id))),
         threshold=int(tx.call(f.threshold())),
         value=int(value),
         value_text=_value_text(ProposalKind(kind), int(value)),
@@ -272,15 +284,14 @@ def get_proposal(consortium: Contract, proposal_id: int, council: list[str] | No
         created_at=int(created),
         expires_at=int(expires),
         expired=now > int(expires),
-        approved_by=[a for a in voters if tx.call(f.hasApproved(proposal_id, a))],
+        approved_by=[Web3.to_checksum_address(a) for a in tx.call(f.approvers(proposal_id))],
     )
 
 
 def proposals(consortium: Contract, pending_only: bool = False) -> list[Proposal]:
     """Every proposal (ids 1..proposalCount), newest first; `pending_only` keeps open, unexpired ones."""
     count = int(tx.call(consortium.functions.proposalCount()))
-    council = [m.address for m in members(consortium) if "COUNCIL" in m.role_names]
-    result = [get_proposal(consortium, pid, council) for pid in range(count, 0, -1)]
+    result = [get_proposal(consortium, pid) for pid in range(count, 0, -1)]
     return [p for p in result if p.status == "PENDING" and not p.expired] if pending_only else result
 
 
@@ -354,11 +365,48 @@ def authorized_member(consortium: Contract, account: str, role: str) -> str | No
     return None if int(member, 16) == 0 else Web3.to_checksum_address(member)
 
 
-# ---- member self-service (the member address signs) ----
+def operator_offers(consortium: Contract, member: str, from_block: int = 0) -> dict[str, str | None]:
+    """`member`'s open offers: offered key -> the key it would replace (None for a plain addition).
+    Candidates come from OperatorOffered events; the contract says which are still open."""
+    address = checked_address(member, "member")
+    logs = consortium.events.OperatorOffered().get_logs(
+        from_block=from_block, argument_filters={"member": address}
+    )
+    offers: dict[str, str | None] = {}
+    for key in dict.fromkeys(str(log["args"]["key"]) for log in logs):
+        is_open, replaces = tx.call(consortium.functions.operatorOffer(address, key))
+        if is_open:
+            offers[key] = None if int(replaces, 16) == 0 else Web3.to_checksum_address(replaces)
+    return offers
 
 
-def add_operator(consortium: Contract, sender: Signer, key: str) -> TxReceipt:
-    return tx.send(consortium.w3, consortium.functions.addOperator(checked_address(key, "key")), sender)
+# ---- member self-service (the member address signs) and the key's consent (the key signs) ----
+
+
+def offer_operator(consortium: Contract, sender: Signer, key: str, replaces: str | None = None) -> TxReceipt:
+    """The member address offers `key` a place as operator key (replacing `replaces`: a rotation); the key
+    joins when it accepts (`accept_operator`, signed by the key)."""
+    new = checked_address(key, "key")
+    old = ZERO_ADDRESS if replaces is None else checked_address(replaces, "old key")
+    return tx.send(consortium.w3, consortium.functions.offerOperator(new, old), sender)
+
+
+def accept_operator(consortium: Contract, key: Signer, member: str) -> TxReceipt:
+    """Sent by the offered key: accept `member`'s offer and join as its operator key."""
+    fn = consortium.functions.acceptOperator(checked_address(member, "member"))
+    return tx.send(consortium.w3, fn, key)
+
+
+def add_operator(consortium: Contract, member: Signer, key: Signer) -> TxReceipt:
+    """Offer and accept in one go, for a caller that holds both the member's and the key's signer (demo,
+    scripts); returns the acceptance."""
+    offer_operator(consortium, member, signer_address(key))
+    return accept_operator(consortium, key, signer_address(member))
+
+
+def withdraw_operator_offer(consortium: Contract, sender: Signer, key: str) -> TxReceipt:
+    fn = consortium.functions.withdrawOperatorOffer(checked_address(key, "key"))
+    return tx.send(consortium.w3, fn, sender)
 
 
 def remove_operator(consortium: Contract, sender: Signer, key: str) -> TxReceipt:
@@ -366,9 +414,8 @@ def remove_operator(consortium: Contract, sender: Signer, key: str) -> TxReceipt
 
 
 def rotate_operator(consortium: Contract, sender: Signer, old_key: str, new_key: str) -> TxReceipt:
-    old, new = checked_address(old_key, "old key"), checked_address(new_key, "new key")
-    fn = consortium.functions.rotateOperator(old, new)
-    return tx.send(consortium.w3, fn, sender)
+    """Offer `new_key` as the replacement of `old_key`; the swap happens when the new key accepts."""
+    return offer_operator(consortium, sender, new_key, old_key)
 
 
 def update_profile(consortium: Contract, sender: Signer, name: str, uri: str) -> TxReceipt:

@@ -8,7 +8,8 @@ chars), expiry (AI 17, ``YYMMDD``). The QR payload is the GS1 Digital Link URI
 `parse_scan` takes whatever a scanner or a person hands us and says which form it was:
 
 - ``hri``: bracketed element string ``(01)09506000134352(17)261231(10)LOT42(21)SN0001`` (AIs in any
-  order; spaces between elements are ignored);
+  order; spaces between elements are ignored, a space inside a value is refused like any character
+  outside GS1's set);
 - ``raw``: a scanner's output, FNC1 sent as GS (0x1D), e.g. ``]d2010950600013435217261231`` +
   ``10LOT42`` + GS + ``21SN0001``;
 - ``element-string``: the same without identifier or GS, e.g. ``01095060001343521726123110LOT42``;
@@ -81,7 +82,7 @@ _NAMES: Final = {AI_GTIN: "GTIN", AI_LOT: "lot", AI_SERIAL: "serial", AI_EXPIRY:
 _CSET82: Final = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]*")
 _GS_ALIASES: Final = ("<GS>", "\u241d", "\\x1d", "\\u001d")
 _TRACE_CODE: Final = re.compile(r"[0-9]{20}")
-_HRI_PAIR: Final = re.compile(r"\(([0-9]+)\)([^(]*)")
+_HRI_PAIR: Final = re.compile(r"\s*\(([0-9]+)\)([^(]*)")
 
 
 @dataclass(frozen=True)
@@ -218,12 +219,15 @@ def _reads_as_gs1(digits: str) -> bool:
 
 
 def _parse_hri(value: str, symbology: str | None) -> DrugCode:
-    hri = "".join(value.split())
-    pairs = _HRI_PAIR.findall(hri)
-    if not pairs or "".join(f"({ai}){data}" for ai, data in pairs) != hri:
+    # Whitespace around an element is layout and is dropped; inside a value it is data, which
+    # _check_element refuses (not in CSET 82) rather than silently joining 'A B' into 'AB'.
+    matches = list(_HRI_PAIR.finditer(value))
+    if not matches or "".join(m.group(0) for m in matches) != value:
         raise InputError(f"malformed bracketed element string {value!r}: expected (AI)value(AI)value...")
+    pairs = [(m.group(1), m.group(2).strip()) for m in matches]
     for ai, data in pairs:
         _check_element(ai, data)
+    hri = "".join(f"({ai}){data}" for ai, data in pairs)
     try:
         message = GS1Message.parse_hri(hri)
     except ParseError as exc:
@@ -234,6 +238,9 @@ def _parse_hri(value: str, symbology: str | None) -> DrugCode:
 def _parse_element_string(value: str, symbology: str | None) -> DrugCode:
     if not is_digits(value[:1]):
         raise InputError(f"unrecognised scan {_clip(value)}: not a GS1 element string, URI or trace code")
+    bad = next((c for c in value if c != GS and not _CSET82.fullmatch(c)), None)
+    if bad is not None:
+        raise InputError(f"scan {_clip(value)} contains {bad!r}, not in the GS1 character set 82")
     try:
         message = GS1Message.parse(value)
     except ParseError as exc:
@@ -254,6 +261,17 @@ def _parse_digital_link(value: str, symbology: str | None) -> DrugCode:
         raise InputError(f"malformed Digital Link URI ({exc}): {_clip(value)}") from None
     if not parts.netloc:
         raise InputError(f"Digital Link URI without a host: {_clip(value)}")
+    if "#" in value:  # a raw '#' would end the path: lot 'A#B' read as 'A'
+        raise InputError(
+            f"'#' in a Digital Link URI: not in the GS1 character set 82, and a URI fragment is not "
+            f"part of a GS1 code (a '#' elsewhere must be written %23): {_clip(value)}"
+        )
+    for item in parts.query.split("&") if parts.query else ():
+        if "=" not in item:  # a raw '?' in a lot or serial would start the query: 'A?B' read as 'A'
+            raise InputError(
+                f"Digital Link query item {item!r} is not key=value (a '?' in a lot or serial "
+                "must be written %3F)"
+            )
     segments = parts.path.split("/")
     try:
         start = segments.index(AI_GTIN)

@@ -2,7 +2,8 @@
 `brownie run scripts/anchor_records.py main --network X -- DIR --patient 0x.. --class LAB`.
 
 The hospital key is MEDCHAIN_PRIVATE_KEY / MEDCHAIN_KEYSTORE from the environment, else brownie's account 3
-on development networks (the demo hospital). Journal and salts: medchain's per-chain store.
+on development networks (the demo hospital). Journal and salt key (one salt per record is derived from it):
+medchain's per-chain store.
 """
 
 import json

@@ -17,7 +17,8 @@ ROLE_ID = {name: "0x" + keccak(text=name).hex() for name in ROLE_NAMES}
 ROLE_BIT = {name: 1 << i for i, name in enumerate(ROLE_NAMES)}
 
 # IConsortium.ProposalKind
-ADMIT, SUSPEND, REINSTATE, SET_ROLES, SET_THRESHOLD = 1, 2, 3, 4, 5
+ADMIT, SUSPEND, REINSTATE, SET_ROLES, SET_THRESHOLD, REMOVE_OPERATOR = 1, 2, 3, 4, 5, 6
+ZERO_ADDRESS = "0x" + "00" * 20
 
 DAY = 24 * 3600
 
@@ -61,6 +62,13 @@ def admit(consortium: Any, council: Any, member: Any, role_mask: int, name: str 
     label = name or f"member {str(member)[:8]}"
     tx = consortium.propose(ADMIT, member, role_mask, label, uri, {"from": council})
     consortium.execute(tx.return_value, {"from": council})
+
+
+def add_operator(consortium: Any, member: Any, key: Any) -> Any:
+    """Register `key` as `member`'s operator key: the member offers, the key accepts (its consent).
+    Returns the accepting transaction."""
+    consortium.offerOperator(key, ZERO_ADDRESS, {"from": member})
+    return consortium.acceptOperator(member, {"from": key})
 
 
 def make_files(directory: Path, n: int, tag: str, *, unique: bool = False) -> list[Path]:

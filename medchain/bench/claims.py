@@ -57,8 +57,9 @@ def rows(ctx: BenchContext) -> None:
     receipt = ctx.send(claims.functions.approveClaim(first, 10_000), insurer)
     ctx.add(AREA, "approveClaim (one key)", receipt["gasUsed"])
     ctx.send(claims.functions.setClaimSettings(7 * 86400, 5_000), insurer)
-    ctx.send(suite.consortium.functions.addOperator(a["operator"]), insurer)
-    ctx.send(suite.consortium.functions.addOperator(a["operator2"]), insurer)
+    for key in (a["operator"], a["operator2"]):  # the insurer offers, each key accepts
+        ctx.send(suite.consortium.functions.offerOperator(key, "0x" + "00" * 20), insurer)
+        ctx.send(suite.consortium.functions.acceptOperator(insurer), key)
     dual, _ = submit(1, patient)
     r1 = ctx.send(claims.functions.approveClaim(dual, 10_000), a["operator"])
     r2 = ctx.send(claims.functions.approveClaim(dual, 10_000), a["operator2"])

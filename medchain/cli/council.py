@@ -1,6 +1,8 @@
 """`medchain council`: k-of-n governance (propose, approve, execute, cancel), members, operator keys.
 
-Thin commands over `medchain.consortium`; the acting key is the root `--account`.
+Thin commands over `medchain.consortium`; the acting key is the root `--account`. An operator key joins in
+two steps: the member address offers it (`operator add` / `operator rotate`), then the key accepts
+(`--account KEY council operator accept MEMBER`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from medchain.text import utc_text
 app = typer.Typer(
     help="Council governance, members and operator keys (the Consortium).", no_args_is_help=True
 )
-operator_app = typer.Typer(help="Operator (staff) keys of the acting member address.", no_args_is_help=True)
+operator_app = typer.Typer(
+    help="Operator (staff) keys: the member offers, the key accepts.", no_args_is_help=True
+)
 app.add_typer(operator_app, name="operator")
 
 IdArg = Annotated[int, typer.Argument(help="proposal id", min=1)]
@@ -51,7 +55,8 @@ def _proposal_row(p: svc.Proposal) -> dict[str, Any]:
         "kind": p.kind.lower().replace("_", "-"),
         "target": "" if p.kind == "SET_THRESHOLD" else p.target,
         "value": p.value_text,
-        "approvals": f"{p.approvals}/{p.threshold}",
+        "approvals": f"{p.counted}/{p.threshold}"
+        + (f" ({p.approvals} recorded)" if p.counted != p.approvals else ""),
         "status": "EXPIRED" if p.status == "PENDING" and p.expired else p.status,
         "expires": _time(p.expires_at),
         "name": p.name,
@@ -70,9 +75,12 @@ def _show_proposal(st: CliState, p: svc.Proposal, **extra: Any) -> None:
 @app.command("propose")
 def propose(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="admit | suspend | reinstate | set-roles | set-threshold")],
+    kind: Annotated[
+        str, typer.Argument(help="admit | suspend | reinstate | set-roles | set-threshold | remove-operator")
+    ],
     target: Annotated[
-        str | None, typer.Option(help="the member concerned (all kinds but set-threshold)")
+        str | None,
+        typer.Option(help="the member concerned (the operator key for remove-operator; not set-threshold)"),
     ] = None,
     roles: Annotated[
         str | None, typer.Option(help="roles for admit/set-roles, e.g. HOSPITAL,INSURER")
@@ -85,7 +93,7 @@ def propose(
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Propose a membership or threshold change; your member approves it at once."""
+    """Propose a membership, key or threshold change; your member approves it at once."""
     st = state(ctx, json_out)
     request = svc.proposal_request(kind, target, roles, threshold, name, uri)
     c = _consortium(st)
@@ -108,7 +116,7 @@ def approve(ctx: typer.Context, proposal_id: IdArg, json_out: JsonOpt = False) -
 
 @app.command("execute")
 def execute(ctx: typer.Context, proposal_id: IdArg, json_out: JsonOpt = False) -> None:
-    """Execute a proposal that has enough approvals."""
+    """Execute a proposal that has enough approvals from members who are active council members now."""
     st = state(ctx, json_out)
     c = _consortium(st)
     receipt = svc.execute(c, st.signer(), proposal_id)
@@ -117,7 +125,7 @@ def execute(ctx: typer.Context, proposal_id: IdArg, json_out: JsonOpt = False) -
 
 @app.command("cancel")
 def cancel(ctx: typer.Context, proposal_id: IdArg, json_out: JsonOpt = False) -> None:
-    """Cancel a pending proposal your member made."""
+    """Cancel a pending proposal your member made, or one whose proposer is no longer active council."""
     st = state(ctx, json_out)
     c = _consortium(st)
     receipt = svc.cancel(c, st.signer(), proposal_id)
@@ -216,16 +224,50 @@ def _operator_result(st: CliState, action: str, receipt: TxReceipt, **keys: str)
     output(st, {"member": signer_address(st.signer()), "action": action, **keys, "tx": _tx(receipt)})
 
 
+def _accept_hint(st: CliState, key: str) -> str:
+    return (
+        f"the key accepts: medchain --account <{key}> council operator accept {signer_address(st.signer())}"
+    )
+
+
 @operator_app.command("add")
 def operator_add(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="staff key address")],
     json_out: JsonOpt = False,
 ) -> None:
-    """Add an operator key acting with your member's roles (sign with the member address)."""
+    """Offer a key a place acting with your member's roles (sign with the member address); it joins when
+    the key accepts (`operator accept`)."""
     st = state(ctx, json_out)
     key = address_arg(key, "key")
-    _operator_result(st, "added", svc.add_operator(_consortium(st), st.signer(), key), key=key)
+    receipt = svc.offer_operator(_consortium(st), st.signer(), key)
+    _operator_result(st, "offered", receipt, key=key, next=_accept_hint(st, key))
+
+
+@operator_app.command("accept")
+def operator_accept(
+    ctx: typer.Context,
+    member_address: Annotated[str, typer.Argument(help="the member address that offered this key")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Accept a member's offer (sign with the offered key itself: its consent); the key joins at once."""
+    st = state(ctx, json_out)
+    member = address_arg(member_address, "member")
+    receipt = svc.accept_operator(_consortium(st), st.signer(), member)
+    key = signer_address(st.signer())
+    output(st, {"member": member, "action": "accepted", "key": key, "tx": _tx(receipt)})
+
+
+@operator_app.command("withdraw")
+def operator_withdraw(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="key address of the open offer")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Withdraw your open offer to a key."""
+    st = state(ctx, json_out)
+    key = address_arg(key, "key")
+    _operator_result(st, "withdrawn", svc.withdraw_operator_offer(_consortium(st), st.signer(), key), key=key)
 
 
 @operator_app.command("remove")
@@ -247,11 +289,12 @@ def operator_rotate(
     new_key: Annotated[str, typer.Argument(help="its replacement")],
     json_out: JsonOpt = False,
 ) -> None:
-    """Replace an operator key by a new one in one transaction."""
+    """Offer a new key as the replacement of an operator key; the swap happens in one transaction when the
+    new key accepts (`operator accept`), and the old key works until then."""
     st = state(ctx, json_out)
     old, new = address_arg(old_key, "old key"), address_arg(new_key, "new key")
     receipt = svc.rotate_operator(_consortium(st), st.signer(), old, new)
-    _operator_result(st, "rotated", receipt, old_key=old, new_key=new)
+    _operator_result(st, "rotation offered", receipt, old_key=old, new_key=new, next=_accept_hint(st, new))
 
 
 @operator_app.command("list")
@@ -262,8 +305,12 @@ def operator_list(
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Current operator keys of a member (from events)."""
+    """Current operator keys of a member (from events), and its open offers."""
     st = state(ctx, json_out)
     who = address_arg(member_address, "member") if member_address else signer_address(st.signer())
-    keys = svc.operators(_consortium(st), who, st.deploy_block("Consortium"))
-    output(st, {"member": who, "operators": keys}, [{"key": k} for k in keys], title=f"operators of {who}")
+    c, since = _consortium(st), st.deploy_block("Consortium")
+    keys = svc.operators(c, who, since)
+    offers = svc.operator_offers(c, who, since)
+    rows = [{"key": k, "state": "active", "replaces": ""} for k in keys]
+    rows += [{"key": k, "state": "offered", "replaces": old or ""} for k, old in offers.items()]
+    output(st, {"member": who, "operators": keys, "offers": offers}, rows, title=f"operators of {who}")

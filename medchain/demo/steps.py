@@ -40,9 +40,9 @@ def deploy_and_admit(ctx: DemoContext) -> None:
             consortium.approve(c, ctx.signer("council_2"), proposal)
             consortium.execute(c, ctx.signer("council_3"), proposal)
             ctx.say(f"proposal {proposal}: admit {name} as {role} — approved by 2 of 3, executed")
-        for key in ("insurer_x_op1", "insurer_x_op2"):
-            consortium.add_operator(c, ctx.signer("insurer_x"), ctx.address(key))
-        ctx.say("insurer X registers two operator keys (its claims officers) for dual control")
+        for key in ("insurer_x_op1", "insurer_x_op2"):  # insurer X offers, each officer's key accepts
+            consortium.add_operator(c, ctx.signer("insurer_x"), ctx.signer(key))
+        ctx.say("insurer X offers two operator keys (its claims officers), each key accepts: dual control")
 
 
 def _grant(ctx: DemoContext, grantee: str, purpose: str, classes: str, nonce: int) -> tuple[Any, Any, bytes]:

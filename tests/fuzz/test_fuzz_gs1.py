@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fuzzkit import call, fuzz, mutate_text, rejected, run, unchanged
@@ -132,6 +133,35 @@ def test_cli_qr_refuses_bad_scans_without_writing(data: st.DataObject, scan: str
             else:  # the code is a GS1 code but cannot travel in a Digital Link (e.g. a '.' lot)
                 rejected(result)
                 assert not out.exists()
+
+
+#: characters outside GS1 CSET 82 (GS and its pasted spellings are separators, not data)
+NOT_CSET82 = st.characters(max_codepoint=0x2FFF).filter(lambda c: c not in CSET82 and c not in (GS, "\u241d"))
+
+
+@fuzz(200)
+@given(data=st.data(), code=drug_codes(), bad=NOT_CSET82)
+def test_a_character_outside_cset82_inside_a_value_is_refused(
+    data: st.DataObject, code: DrugCode, bad: str
+) -> None:
+    """Issue 12 item 12: a lot or serial with a character outside CSET 82 is refused in every form; it is
+    never accepted as a different value (the bracketed form used to drop spaces: 'A B' became 'AB')."""
+    lot = _no_parens(code.lot if code.lot and len(code.lot) >= 2 else "L1")
+    assert lot is not None
+    cut = data.draw(st.integers(1, len(lot) - 1))
+    dirty = lot[:cut] + bad + lot[cut:]
+    clean = DrugCode(code.gtin, lot, _no_parens(code.serial), code.expiry)
+    form = data.draw(st.sampled_from(["hri", "raw", "digital-link"]))
+    if form == "hri":
+        scan = build_element_string(clean).replace(f"(10){lot}", f"(10){dirty}")
+    elif form == "raw":
+        scan = build_element_string(clean, hri=False).replace(f"10{lot}", f"10{dirty}", 1)
+    else:  # the path built by hand: build_digital_link validates its input
+        tail = build_digital_link(DrugCode(code.gtin, None, clean.serial, code.expiry)).split(code.gtin, 1)[1]
+        scan = f"https://id.medchain.example/01/{code.gtin}/10/{quote(dirty, safe='')}{tail}"
+    result = call(parse_scan, scan)
+    assert isinstance(result, MedchainError), f"{scan!r} accepted as {result!r}"
+    assert "\n" not in str(result)
 
 
 # ---- regressions of findings (each was a crash or a wrong result before it was fixed) ----

@@ -101,7 +101,8 @@ def make_env(anvil: Anvil, directory: Path) -> Env:
         (a[6], "INSURER", "Insurer Y"),
     ]:
         admit(w3, suite, a[0], member, role, name)
-    env.send(suite.consortium.functions.addOperator(env.operator), env.insurer)
+    env.send(suite.consortium.functions.offerOperator(env.operator, "0x" + "00" * 20), env.insurer)
+    env.send(suite.consortium.functions.acceptOperator(env.insurer), env.operator)
     token, claims = suite.require("token"), suite.require("claims")
     for insurer in (env.insurer, env.insurer_b):
         env.send(token.functions.mint(insurer, 100_000_000), insurer)

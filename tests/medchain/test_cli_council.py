@@ -109,7 +109,7 @@ def test_propose_approve_execute_admit(council: CouncilCli) -> None:
     assert p["value_text"] == "HOSPITAL,INSURER" and p["approved_by"] == [council.addr(0)]
     assert p["executable"] is False
     p = council.json(1, "approve", str(p["id"]))
-    assert p["approvals"] == 2 and p["executable"] is True
+    assert p["approvals"] == p["counted"] == 2 and p["executable"] is True
     p = council.json(2, "execute", str(p["id"]))
     assert p["status"] == "EXECUTED" and p["tx"].startswith("0x")
     m = council.json(0, "member", target)
@@ -165,6 +165,36 @@ def test_cancel_by_proposer_and_not_by_others(council: CouncilCli) -> None:
         f"error: ConsortiumNotProposer(proposalId={pid}, account={council.addr(1)})"
     )
     assert council.json(0, "cancel", str(pid))["status"] == "CANCELLED"
+
+
+def test_suspended_proposers_proposal_is_stopped(council: CouncilCli) -> None:
+    """Issue 12 item 1: member 1 proposes, is suspended; its approval stops counting, any council cancels."""
+    pid = council.json(
+        1, "propose", "admit", "--target", council.addr(9), "--roles", "COUNCIL", "--name", "M"
+    )["id"]
+    suspend = council.json(0, "propose", "suspend", "--target", council.addr(1))["id"]
+    council.json(2, "approve", str(suspend))
+    council.json(0, "execute", str(suspend))
+    p = council.json(2, "approve", str(pid))
+    assert (p["approvals"], p["counted"], p["executable"]) == (2, 1, False)
+    assert "1/2" in council.run(0, "proposals").stdout  # counted/threshold (2 recorded)
+    err = council.fail(0, "execute", str(pid))
+    assert err == f"error: ConsortiumInsufficientApprovals(proposalId={pid}, approvals=1, threshold=2)"
+    assert council.json(2, "cancel", str(pid))["status"] == "CANCELLED"
+
+
+def test_remove_operator_by_proposal(council: CouncilCli, w3: Web3, manifest_file: Path) -> None:
+    admit(council, HOSPITAL, "HOSPITAL", "H")
+    key1 = council.addr(KEY1)
+    council.json(HOSPITAL, "operator", "add", key1)
+    council.json(KEY1, "operator", "accept", council.addr(HOSPITAL))
+    p = council.json(0, "propose", "remove-operator", "--target", key1)
+    assert (p["kind"], p["target"]) == ("REMOVE_OPERATOR", key1)
+    council.json(1, "approve", str(p["id"]))
+    council.json(2, "execute", str(p["id"]))
+    assert council.json(0, "operator", "list", council.addr(HOSPITAL))["operators"] == []
+    err = council.fail(0, "propose", "remove-operator", "--target", key1)
+    assert err == f"error: ConsortiumNotOperator(key={key1}, member={svc.ZERO_ADDRESS})"
 
 
 def test_proposals_listing_and_pending_filter(council: CouncilCli) -> None:
@@ -228,21 +258,41 @@ def test_members_table_and_json(council: CouncilCli) -> None:
     assert table.exit_code == 0 and "Hospital A" in table.stdout and "COUNCIL" in table.stdout
 
 
-def test_operator_add_rotate_remove(council: CouncilCli) -> None:
+def test_operator_offer_accept_rotate_remove(council: CouncilCli) -> None:
     admit(council, HOSPITAL, "HOSPITAL", "H")
-    key1, key2 = council.addr(KEY1), council.addr(KEY2)
-    assert council.json(HOSPITAL, "operator", "add", key1)["key"] == key1
-    assert council.json(0, "member", key1)["address"] == council.addr(HOSPITAL)
+    hospital, key1, key2 = council.addr(HOSPITAL), council.addr(KEY1), council.addr(KEY2)
+    offered = council.json(HOSPITAL, "operator", "add", key1)
+    assert (offered["key"], offered["action"]) == (key1, "offered")
+    assert f"operator accept {hospital}" in offered["next"]
+    listed = council.json(0, "operator", "list", hospital)
+    assert (listed["operators"], listed["offers"]) == ([], {key1: None})
+    assert council.json(0, "member", key1)["status"] == "NONE"  # an offer registers nothing
+    accepted = council.json(KEY1, "operator", "accept", hospital)
+    assert (accepted["key"], accepted["member"]) == (key1, hospital)
+    assert council.json(0, "member", key1)["address"] == hospital
     assert council.json(0, "member", key1)["queried"] == key1
     rotated = council.json(HOSPITAL, "operator", "rotate", key1, key2)
     assert (rotated["old_key"], rotated["new_key"]) == (key1, key2)
-    assert council.json(0, "operator", "list", council.addr(HOSPITAL))["operators"] == [key2]
+    assert council.json(0, "operator", "list", hospital)["offers"] == {key2: key1}
+    assert council.json(0, "operator", "list", hospital)["operators"] == [key1]  # until key2 accepts
+    council.json(KEY2, "operator", "accept", hospital)
+    assert council.json(0, "operator", "list", hospital)["operators"] == [key2]
     council.json(HOSPITAL, "operator", "remove", key2)
     assert council.json(HOSPITAL, "operator", "list")["operators"] == []
 
 
+def test_operator_offer_withdrawn_cannot_be_accepted(council: CouncilCli) -> None:
+    admit(council, HOSPITAL, "HOSPITAL", "H")
+    hospital, key1 = council.addr(HOSPITAL), council.addr(KEY1)
+    council.json(HOSPITAL, "operator", "add", key1)
+    assert council.json(HOSPITAL, "operator", "withdraw", key1)["action"] == "withdrawn"
+    err = council.fail(KEY1, "operator", "accept", hospital)
+    assert err == f"error: ConsortiumNoOperatorOffer(member={hospital}, key={key1})"
+
+
 def test_operator_key_acts_for_its_member(council: CouncilCli, w3: Web3) -> None:
     council.json(1, "operator", "add", council.addr(KEY1))  # council member 1's staff key
+    council.json(KEY1, "operator", "accept", council.addr(1))
     pid = council.json(0, "propose", "suspend", "--target", council.addr(2))["id"]
     p = council.json(KEY1, "approve", str(pid))
     assert p["approved_by"] == [council.addr(0), council.addr(1)]
@@ -277,6 +327,9 @@ def test_proposal_request_kinds() -> None:
     assert svc.proposal_request("roles", target, 3).kind == svc.ProposalKind.SET_ROLES
     assert svc.proposal_request("threshold", threshold=2).target == svc.ZERO_ADDRESS
     assert svc.proposal_request(2, target).kind == svc.ProposalKind.SUSPEND
+    assert svc.proposal_request("remove-key", target).kind == svc.ProposalKind.REMOVE_OPERATOR
+    with pytest.raises(InputError, match="remove-operator takes only --target"):
+        svc.proposal_request("remove-operator", target, "HOSPITAL")
     with pytest.raises(InputError, match="reinstate takes only --target"):
         svc.proposal_request("reinstate", target, "HOSPITAL")
     with pytest.raises(InputError, match="set-roles does not take --threshold"):
@@ -290,7 +343,7 @@ def test_service_authorized_member(council: CouncilCli, w3: Web3, manifest_file:
 
     c = load_suite(w3, manifest_file).consortium
     admit(council, HOSPITAL, "HOSPITAL", "H")
-    svc.add_operator(c, council.addr(HOSPITAL), council.addr(KEY1))
+    svc.add_operator(c, council.addr(HOSPITAL), council.addr(KEY1))  # offer + the key's acceptance
     assert svc.authorized_member(c, council.addr(KEY1), "hospital") == council.addr(HOSPITAL)
     assert svc.authorized_member(c, council.addr(KEY1), "INSURER") is None
     assert svc.member_of(c, council.addr(9)) is None

@@ -7,6 +7,7 @@ One Consortium + ConsentRegistry per module (node accounts: 0 council, 3/4 hospi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,24 @@ def test_offline_signature_relayed_by_a_hospital(env: Env, tmp_path: Path) -> No
         True,
     )
     assert env.registry.functions.nonces(env.patient.address).call() == 1
+
+
+@pytest.mark.parametrize("signer_field", [True, False])
+def test_file_with_v_0_or_1_is_relayed(env: Env, tmp_path: Path, signer_field: bool) -> None:
+    """Issue 12 item 11: some wallets return v = 0/1; the file reader normalises it to 27/28, so what
+    `consent verify` accepts the chain accepts too (before: ConsentInvalidSignature(recovered=0x0))."""
+    signed = offline_grant(env)
+    doc = signed.to_json()
+    raw = bytes(signed.signature)
+    doc["signature"] = Web3.to_hex(raw[:64] + bytes([raw[64] - 27]))
+    if not signer_field:
+        del doc["signer"]
+    path = tmp_path / "consent.json"
+    path.write_text(json.dumps(doc))
+    loaded = consent.SignedConsent.load(path)
+    consent.relay(env.registry, loaded, env.hospital)
+    assert loaded.signature == raw
+    assert env.registry.functions.isPermitted(env.patient.address, env.insurer, CLAIM, LAB_IMAGING).call()
 
 
 def test_build_grant_reads_domain_and_nonce_from_chain(env: Env) -> None:

@@ -257,6 +257,34 @@ def test_malformed_scan_raises_one_line_input_error(scan, message):
     assert "\n" not in str(info.value)
 
 
+# Issue 12 item 12: a character outside GS1 AI encodable character set 82 inside a value is refused in
+# every input form; before, the bracketed form dropped spaces and encoded lot 'A B' as 'AB'.
+@pytest.mark.parametrize(
+    ("scan", "message"),
+    [
+        (
+            "(01)06901234567892(17)271231(10)A B(21)S",
+            "lot 'A B' contains ' ', not in the GS1 character set 82",
+        ),
+        ("(01)06901234567892(10)A\tB", "lot 'A\\tB' contains '\\t', not in the GS1 character set 82"),
+        ("(01)06901234567892(10)AB(21)S 1", "serial 'S 1' contains ' ', not in the GS1 character set 82"),
+        ("(01)06901234567892(10)A\u00a0B", "contains '\\xa0', not in the GS1 character set 82"),
+        ("(01)0690123456 7892(10)AB", "GTIN must be 14 digits, got '0690123456 7892'"),
+        ("]d201069012345678921727123110A B\x1d21S", "contains ' ', not in the GS1 character set 82"),
+        ("01069012345678921727123110A B<GS>21S", "contains ' ', not in the GS1 character set 82"),
+        ("https://id.gs1.org/01/06901234567892/10/A%20B/21/S", "lot 'A B' contains ' '"),
+        ("https://id.gs1.org/01/06901234567892/10/A B/21/S", "lot 'A B' contains ' '"),
+        ("https://id.gs1.org/01/06901234567892/10/A#B/21/S", "'#' in a Digital Link URI"),
+        ("https://id.gs1.org/01/06901234567892/10/A?B/21/S", "query item 'B/21/S' is not key=value"),
+    ],
+)
+def test_character_outside_cset82_is_refused_in_every_form(scan, message):
+    with pytest.raises(InputError) as info:
+        parse_scan(scan)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
 def test_drug_code_validates_on_construction():
     with pytest.raises(InputError, match="bad GTIN check digit"):
         DrugCode("09506000134353")

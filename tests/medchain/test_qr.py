@@ -208,6 +208,18 @@ def test_cli_qr_writes_png_for_any_scan_form(tmp_path):
     assert decode_png(out) == [URI]
 
 
+def test_cli_qr_refuses_a_space_in_the_lot_and_writes_nothing(tmp_path):
+    """Issue 12 item 12: `drugs qr '(01)…(10)A B(21)S'` encoded lot 'AB'; now one line and no file."""
+    out = tmp_path / "pack.png"
+    result = CliRunner().invoke(
+        labels_cli.app, ["qr", "(01)06901234567892(17)271231(10)A B(21)S", "--out", str(out)]
+    )
+    assert result.exit_code != 0
+    assert isinstance(result.exception, InputError)
+    assert str(result.exception) == "lot 'A B' contains ' ', not in the GS1 character set 82"
+    assert not out.exists()
+
+
 def test_cli_labels_with_expiry_option_and_verify(tmp_path):
     serials = tmp_path / "serials.txt"
     serials.write_text("S1\nS2\nS3\n", encoding="utf-8")

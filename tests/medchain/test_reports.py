@@ -95,7 +95,8 @@ def build_world(node: Anvil, directory: Path) -> World:
         admit(w, who, role, name)
     c, consent, records, claims = suite.consortium, suite.consent, suite.records, suite.claims
     assert consent is not None and records is not None and claims is not None and suite.token is not None
-    w.send(c.functions.addOperator(acc["key_a"]), "hospital_a")
+    w.send(c.functions.offerOperator(acc["key_a"], "0x" + "00" * 20), "hospital_a")
+    w.send(c.functions.acceptOperator(acc["hospital_a"]), "key_a")
 
     # consent, guardian
     w.send(consent.functions.grant(acc["hospital_b"], 1, (1 << LAB) | (1 << IMAGING), 0, 0), "patient")

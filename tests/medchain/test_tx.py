@@ -50,13 +50,13 @@ def test_local_key_back_to_back_sends_get_distinct_nonces(w3: Web3, suite_manife
     signer = Account.from_key(KEY)
     w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": signer.address, "value": 10**18})
     c = consortium(w3, suite_manifest)
-    # the member address itself may add operator keys; admit the local key first
+    # the member address itself may offer operator keys; admit the local key first
     admin = w3.eth.accounts[0]
     receipt = tx.send(w3, c.functions.propose(1, signer.address, 2, "Local hospital", ""), admin)
     proposal = c.events.ProposalCreated().process_receipt(receipt)[0]["args"]["proposalId"]
     tx.send(w3, c.functions.execute(proposal), admin)
     keys = [Account.create().address for _ in range(3)]
-    hashes = [tx.submit(w3, c.functions.addOperator(k), signer) for k in keys]
+    hashes = [tx.submit(w3, c.functions.offerOperator(k, "0x" + "00" * 20), signer) for k in keys]
     receipts = [tx.wait(w3, h) for h in hashes]
     assert all(r["status"] == 1 for r in receipts)
     nonces = [w3.eth.get_transaction(h)["nonce"] for h in hashes]

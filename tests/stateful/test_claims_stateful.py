@@ -25,6 +25,7 @@ import pytest
 from brownie import chain
 from eth_abi import encode
 from eth_utils import keccak
+from helpers import add_operator
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -113,7 +114,7 @@ def test_claims_ledger_matches_model(
     consent = ConsentRegistry.deploy(consortium, {"from": council})
     records = RecordRegistry.deploy(consortium, consent, {"from": council})
     deployed = ClaimsManager.deploy(consortium, consent, records, token, {"from": council})
-    consortium.addOperator(operator, {"from": insurer_a})
+    add_operator(consortium, insurer_a, operator)
     deployed.setClaimSettings(10 * DAY, DUAL_THRESHOLD, {"from": insurer_a})
     insurers = [str(insurer_a), str(insurer_b)]
     keys = {str(insurer_a): [str(insurer_a), str(operator)], str(insurer_b): [str(insurer_b)]}

@@ -1,8 +1,9 @@
 """Stateful test: Consortium.isAuthorized always equals a Python model of members, roles, status and keys.
 
-Rules mirror every membership transition (admit, suspend, reinstate, setRoles through threshold-1 governance;
-addOperator, removeOperator, rotateOperator by the member). Each rule predicts from the model whether the
-contract accepts the call; an accepted call updates the model, a refused one must revert.
+Rules mirror every membership transition (admit, suspend, reinstate, setRoles and removeOperator through
+threshold-1 governance; offerOperator (also as a rotation), withdrawOperatorOffer and removeOperator by the
+member; acceptOperator by the key). Each rule predicts from the model whether the contract accepts the call;
+an accepted call updates the model, a refused one must revert.
 hypothesis' RuleBasedStateMachine is used directly (brownie 1.22.2's state_machine helper is broken); every
 run starts from the same chain snapshot. MEDCHAIN_PROFILE=long runs more and longer examples.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 from brownie import chain
-from helpers import ADMIT, REINSTATE, ROLE_BIT, ROLE_ID, ROLE_NAMES, SET_ROLES, SUSPEND
+from helpers import ADMIT, REINSTATE, REMOVE_OPERATOR, ROLE_BIT, ROLE_ID, ROLE_NAMES, SET_ROLES, SUSPEND
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -24,7 +25,10 @@ from web3.exceptions import ContractLogicError
 LONG = os.environ.get("MEDCHAIN_PROFILE") == "long"
 SETTINGS = settings(
     derandomize=not LONG,  # CI: the same sequences every run (a red CI is a regression); long: random
-    max_examples=200 if LONG else 15, stateful_step_count=40 if LONG else 15, deadline=None, database=None
+    max_examples=200 if LONG else 15,
+    stateful_step_count=40 if LONG else 15,
+    deadline=None,
+    database=None,
 )
 ACTIVE, SUSPENDED = 1, 2
 COUNCIL = ROLE_BIT["COUNCIL"]
@@ -37,12 +41,16 @@ role_maps = st.integers(min_value=1, max_value=(1 << len(ROLE_NAMES)) - 1)
 class Model:
     members: dict[str, list[int]]  # member -> [roles, status]
     keys: dict[str, str]  # operator key -> member
+    offers: dict[tuple[str, str], str | None]  # (member, key) -> the key it replaces, or None
 
     def registered(self, account: str) -> bool:
         return account in self.members or account in self.keys
 
     def council_count(self) -> int:
         return sum(1 for roles, status in self.members.values() if roles & COUNCIL and status == ACTIVE)
+
+    def active(self, member: str) -> bool:
+        return member in self.members and self.members[member][1] == ACTIVE
 
     def authorized(self, account: str, bit: int) -> bool:
         member = account if account in self.members else self.keys.get(account)
@@ -65,6 +73,8 @@ def test_is_authorized_matches_model(Consortium: Any, accounts: Any, web3: Any) 
     everyone = [str(a) for a in founders + pool]
     view = web3.eth.contract(address=consortium.address, abi=consortium.abi)  # plain web3: fast calls
     pairs = [(account, name) for account in everyone for name in ROLE_NAMES]
+    offer_pairs = [(member, key) for member in everyone for key in everyone]
+    zero = "0x" + "00" * 20
     chain.snapshot()
 
     def authorizations() -> list[bool]:
@@ -87,7 +97,7 @@ def test_is_authorized_matches_model(Consortium: Any, accounts: Any, web3: Any) 
         def __init__(self) -> None:
             super().__init__()
             chain.revert()
-            self.model = Model({str(a): [COUNCIL, ACTIVE] for a in founders}, {})
+            self.model = Model({str(a): [COUNCIL, ACTIVE] for a in founders}, {}, {})
 
         def teardown(self) -> None:
             chain.revert()
@@ -152,15 +162,55 @@ def test_is_authorized_matches_model(Consortium: Any, accounts: Any, web3: Any) 
             if ok:
                 self.model.members[target][0] = roles
 
-        # ---- operator rules (the member address itself) ----
+        # ---- operator rules: the member offers, the key accepts; the member or the council removes ----
+
+        @rule(data=st.data(), rotation=st.booleans())
+        def offer_operator(self, data: Any, rotation: bool) -> None:
+            member, key = self._member(data), self._free(data)
+            replaces = (
+                self._pick(data, [k for k, m in self.model.keys.items() if m == member], "old")
+                if rotation
+                else None
+            )
+            ok = (
+                self.model.active(member)
+                and not self.model.registered(key)
+                and (replaces is None or self.model.keys.get(replaces) == member)
+            )
+            send(ok, view.functions.offerOperator(key, replaces or zero), member)
+            if ok:
+                self.model.offers[(member, key)] = replaces
 
         @rule(data=st.data())
-        def add_operator(self, data: Any) -> None:
-            member, key = self._member(data), self._free(data)
-            ok = member in self.model.members and not self.model.registered(key)
-            send(ok, view.functions.addOperator(key), member)
+        def accept_operator(self, data: Any) -> None:
+            offered = sorted(self.model.offers)
+            member, key = (
+                data.draw(st.sampled_from(offered), label="offer")
+                if offered and data.draw(st.integers(0, 4), label="offered?")
+                else (self._member(data), self._pick(data, [], "key"))
+            )
+            replaces = self.model.offers.get((member, key))
+            ok = (
+                (member, key) in self.model.offers
+                and self.model.active(member)
+                and not self.model.registered(key)
+                and (replaces is None or self.model.keys.get(replaces) == member)
+            )
+            send(ok, view.functions.acceptOperator(member), key)
             if ok:
+                del self.model.offers[(member, key)]
+                if replaces is not None:
+                    del self.model.keys[replaces]
                 self.model.keys[key] = member
+
+        @rule(data=st.data())
+        def withdraw_offer(self, data: Any) -> None:
+            member = self._member(data)
+            key = self._pick(data, [k for m, k in self.model.offers if m == member], "key")
+            ok = member in self.model.members and (member, key) in self.model.offers
+            send(ok, view.functions.withdrawOperatorOffer(key), member)
+            if ok:
+                del self.model.offers[(member, key)]
 
         @rule(data=st.data())
         def remove_operator(self, data: Any) -> None:
@@ -172,21 +222,12 @@ def test_is_authorized_matches_model(Consortium: Any, accounts: Any, web3: Any) 
                 del self.model.keys[key]
 
         @rule(data=st.data())
-        def rotate_operator(self, data: Any) -> None:
-            old_key = self._pick(data, list(self.model.keys), "old key")
-            member = self._pick(
-                data, [self.model.keys[old_key]] if old_key in self.model.keys else [], "member"
-            )
-            new_key = self._free(data)
-            ok = (
-                member in self.model.members
-                and self.model.keys.get(old_key) == member
-                and (new_key == old_key or not self.model.registered(new_key))
-            )
-            send(ok, view.functions.rotateOperator(old_key, new_key), member)
+        def council_removes_operator(self, data: Any) -> None:
+            key = self._pick(data, list(self.model.keys), "key")
+            ok = key in self.model.keys
+            self._govern(ok, REMOVE_OPERATOR, key, 0)
             if ok:
-                del self.model.keys[old_key]
-                self.model.keys[new_key] = member
+                del self.model.keys[key]
 
         # ---- invariants ----
 
@@ -201,6 +242,17 @@ def test_is_authorized_matches_model(Consortium: Any, accounts: Any, web3: Any) 
         @invariant()
         def council_count_matches_model(self) -> None:
             assert view.functions.councilCount().call() == self.model.council_count()
+
+        @invariant()
+        def offers_match_model(self) -> None:
+            with web3.batch_requests() as batch:
+                for member, key in offer_pairs:
+                    batch.add(view.functions.operatorOffer(member, key))
+                actual = [(bool(r[0]), str(r[1])) for r in batch.execute()]
+            expected = [
+                ((m, k) in self.model.offers, self.model.offers.get((m, k)) or zero) for m, k in offer_pairs
+            ]
+            assert actual == expected
 
         @invariant()
         def member_of_matches_model(self) -> None:

@@ -15,6 +15,7 @@ contract ConsortiumUnit is Base {
     IConsortium.ProposalKind internal constant REINSTATE = IConsortium.ProposalKind.Reinstate;
     IConsortium.ProposalKind internal constant SET_ROLES = IConsortium.ProposalKind.SetRoles;
     IConsortium.ProposalKind internal constant SET_THRESHOLD = IConsortium.ProposalKind.SetThreshold;
+    IConsortium.ProposalKind internal constant REMOVE_OPERATOR = IConsortium.ProposalKind.RemoveOperator;
 
     address internal hospital;
     address internal stranger;
@@ -45,6 +46,9 @@ contract ConsortiumUnit is Base {
         two[1] = address(0);
         vm.expectRevert(IConsortium.ConsortiumZeroAddress.selector);
         new Consortium(two, twoNames, 1);
+        address[] memory seventeen = new address[](17);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumCouncilFull.selector, 16));
+        new Consortium(seventeen, new string[](17), 1);
     }
 
     function test_constructor_admitsTheCouncil() public view {
@@ -83,6 +87,22 @@ contract ConsortiumUnit is Base {
         _proposeReverts(SET_THRESHOLD, address(0), 0, "", IConsortium.ConsortiumInvalidThreshold.selector);
         _proposeReverts(SET_THRESHOLD, address(0), 4, "", IConsortium.ConsortiumInvalidThreshold.selector);
         _proposeReverts(IConsortium.ProposalKind.None, hospital, 0, "", IConsortium.ConsortiumInvalidProposal.selector);
+        address key = _operator(hospital, "hospital-key");
+        _proposeReverts(REMOVE_OPERATOR, key, 1, "", IConsortium.ConsortiumInvalidProposal.selector);
+        _proposeReverts(REMOVE_OPERATOR, stranger, 0, "", IConsortium.ConsortiumNotOperator.selector);
+        _proposeReverts(REMOVE_OPERATOR, hospital, 0, "", IConsortium.ConsortiumNotOperator.selector);
+    }
+
+    function test_propose_keepsTheCouncilAtOrBelowTheCap() public {
+        for (uint256 i = 3; i < 16; ++i) {
+            _admit(string.concat("council", vm.toString(i)), COUNCIL);
+        }
+        vm.assertEq(consortium.councilCount(), consortium.maxCouncil(), "full council");
+        _proposeReverts(ADMIT, stranger, COUNCIL, "", IConsortium.ConsortiumCouncilFull.selector);
+        _proposeReverts(SET_ROLES, hospital, HOSPITAL | COUNCIL, "", IConsortium.ConsortiumCouncilFull.selector);
+        _suspend(council[2]);
+        _admit("council16", COUNCIL);
+        _proposeReverts(REINSTATE, council[2], 0, "", IConsortium.ConsortiumCouncilFull.selector);
     }
 
     function test_propose_keepsTheCouncilAtOrAboveThreshold() public {
@@ -141,8 +161,7 @@ contract ConsortiumUnit is Base {
         consortium.execute(id);
         vm.prank(council[1]);
         consortium.approve(id);
-        vm.prank(hospital);
-        consortium.addOperator(stranger); // the target got registered meanwhile
+        _operator(hospital, "stranger"); // the target got registered meanwhile (as a key, with its consent)
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumAlreadyRegistered.selector, stranger));
         vm.prank(council[1]);
         consortium.execute(id);
@@ -160,6 +179,45 @@ contract ConsortiumUnit is Base {
         vm.assertTrue(consortium.isAuthorized(insurer, keccak256("AUDITOR")), "new role");
         _govern(SET_THRESHOLD, address(0), 3, "");
         vm.assertEq(consortium.threshold(), 3, "threshold");
+        address key = _operator(insurer, "insurer-key");
+        _govern(REMOVE_OPERATOR, key, 0, "");
+        vm.assertEq(consortium.memberOf(key), address(0), "key removed by the council");
+    }
+
+    function test_execute_countsOnlyActiveCouncilApprovals() public {
+        vm.prank(council[1]);
+        uint256 id = consortium.propose(ADMIT, stranger, COUNCIL, "", "");
+        _suspend(council[1]);
+        vm.prank(council[2]);
+        consortium.approve(id);
+        vm.assertEq(consortium.getProposal(id).approvals, 2, "recorded");
+        vm.assertEq(consortium.countedApprovals(id), 1, "counted");
+        vm.assertEq(consortium.approvers(id)[0], council[1], "proposer first");
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInsufficientApprovals.selector, id, 1, 2));
+        vm.prank(council[0]);
+        consortium.execute(id);
+        vm.prank(council[0]); // the proposer is no longer active COUNCIL: any council member may cancel
+        consortium.cancel(id);
+        vm.assertEq(uint8(consortium.getProposal(id).status), uint8(IConsortium.ProposalStatus.Cancelled), "cancelled");
+    }
+
+    function test_approve_recordsAtMostMaxCouncilApprovals() public {
+        _govern(SET_THRESHOLD, address(0), 1, "");
+        for (uint256 i = 3; i < 16; ++i) {
+            _admit(string.concat("council", vm.toString(i)), COUNCIL);
+        }
+        vm.prank(council[0]);
+        uint256 id = consortium.propose(ADMIT, stranger, INSURER, "", "");
+        for (uint256 i = 1; i < 16; ++i) {
+            address member = i < 3 ? council[i] : _addr(string.concat("council", vm.toString(i)));
+            vm.prank(member);
+            consortium.approve(id);
+        }
+        _govern(SET_ROLES, council[2], AUDITOR, "");
+        address late = _admit("council16", COUNCIL);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumTooManyApprovals.selector, id, 16));
+        vm.prank(late);
+        consortium.approve(id);
     }
 
     function test_councilCount_followsSuspensionAndRoles() public {
@@ -208,20 +266,30 @@ contract ConsortiumUnit is Base {
 
     // ---- operators and profile ----
 
-    function test_operators_addRotateRemove() public {
-        address k1 = _addr("k1");
+    function test_operators_offerAcceptRotateRemove() public {
+        address k1 = _operator(hospital, "k1");
         address k2 = _addr("k2");
-        vm.startPrank(hospital);
-        consortium.addOperator(k1);
         vm.assertEq(consortium.authorizedMember(k1, keccak256("HOSPITAL")), hospital, "key acts for member");
         vm.assertEq(consortium.memberOf(k1), hospital, "memberOf key");
         vm.assertFalse(consortium.isActiveMember(k1), "a key is not a member");
         vm.assertEq(consortium.getMember(k1).admittedAt, 0, "a key has no member record");
+        vm.startPrank(hospital);
         vm.expectRevert(IConsortium.ConsortiumZeroAddress.selector);
-        consortium.addOperator(address(0));
+        consortium.offerOperator(address(0), address(0));
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumAlreadyRegistered.selector, k1));
-        consortium.addOperator(k1);
-        consortium.rotateOperator(k1, k2);
+        consortium.offerOperator(k1, address(0));
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotOperator.selector, stranger, hospital));
+        consortium.offerOperator(k2, stranger);
+        consortium.offerOperator(k2, k1); // rotation: k1 goes when k2 accepts
+        vm.stopPrank();
+        (bool offered, address replaces) = consortium.operatorOffer(hospital, k2);
+        vm.assertTrue(offered && replaces == k1, "open rotation offer");
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNoOperatorOffer.selector, hospital, stranger));
+        vm.prank(stranger);
+        consortium.acceptOperator(hospital);
+        vm.prank(k2);
+        consortium.acceptOperator(hospital);
+        vm.startPrank(hospital);
         vm.assertEq(consortium.memberOf(k1), address(0), "old key gone");
         vm.assertEq(consortium.getMember(hospital).operatorCount, 1, "operator count");
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotOperator.selector, k1, hospital));
@@ -233,7 +301,41 @@ contract ConsortiumUnit is Base {
         vm.assertEq(consortium.getMember(hospital).operatorCount, 0, "no operators");
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumUnknownMember.selector, stranger));
         vm.prank(stranger);
-        consortium.addOperator(k1);
+        consortium.offerOperator(k1, address(0));
+    }
+
+    function test_operatorOffer_withdrawAndSuspension() public {
+        address k1 = _addr("k1");
+        vm.prank(hospital);
+        consortium.offerOperator(k1, address(0));
+        vm.prank(hospital);
+        consortium.withdrawOperatorOffer(k1);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNoOperatorOffer.selector, hospital, k1));
+        vm.prank(hospital);
+        consortium.withdrawOperatorOffer(k1);
+        vm.prank(hospital);
+        consortium.offerOperator(k1, address(0));
+        _suspend(hospital);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortium.ConsortiumUnexpectedMemberStatus.selector,
+                hospital,
+                IConsortium.MemberStatus.Suspended,
+                IConsortium.MemberStatus.Active
+            )
+        );
+        vm.prank(k1);
+        consortium.acceptOperator(hospital);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortium.ConsortiumUnexpectedMemberStatus.selector,
+                hospital,
+                IConsortium.MemberStatus.Suspended,
+                IConsortium.MemberStatus.Active
+            )
+        );
+        vm.prank(hospital);
+        consortium.offerOperator(_addr("k2"), address(0));
     }
 
     function test_operatorOfSuspendedMember_losesItsRoles() public {
@@ -241,7 +343,7 @@ contract ConsortiumUnit is Base {
         _suspend(hospital);
         vm.assertEq(consortium.authorizedMember(key, keccak256("HOSPITAL")), address(0), "suspended member's key");
         vm.assertFalse(consortium.isAuthorized(hospital, keccak256("HOSPITAL")), "suspended member");
-        vm.prank(hospital); // a suspended member still manages its keys and profile
+        vm.prank(hospital); // a suspended member can still remove its keys (only takes power away)
         consortium.removeOperator(key);
     }
 
@@ -253,6 +355,17 @@ contract ConsortiumUnit is Base {
         vm.assertEq(keccak256(bytes(m.uri)), keccak256("https://fhir.example"), "uri");
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumUnknownMember.selector, stranger));
         vm.prank(stranger);
+        consortium.updateProfile("x", "y");
+        _suspend(hospital);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortium.ConsortiumUnexpectedMemberStatus.selector,
+                hospital,
+                IConsortium.MemberStatus.Suspended,
+                IConsortium.MemberStatus.Active
+            )
+        );
+        vm.prank(hospital);
         consortium.updateProfile("x", "y");
     }
 

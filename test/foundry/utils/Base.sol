@@ -81,11 +81,13 @@ abstract contract Base {
         _govern(IConsortium.ProposalKind.Admit, member, roles, name);
     }
 
-    /// @dev Registers a fresh operator key `name` for `member`; returns it.
+    /// @dev Registers a fresh operator key `name` for `member` (the member offers, the key accepts); returns it.
     function _operator(address member, string memory name) internal returns (address key) {
         key = _addr(name);
         vm.prank(member);
-        consortium.addOperator(key);
+        consortium.offerOperator(key, address(0));
+        vm.prank(key);
+        consortium.acceptOperator(member);
     }
 
     function _suspend(address member) internal {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from claims_helpers import APPROVED, COVERAGE, REJECTED, SUBMITTED, create_policy, submit
-from helpers import reverts_with
+from helpers import add_operator, reverts_with
 
 
 def test_approve_full_amount(claims, claim_id, policy, insurer):
@@ -45,7 +45,7 @@ def test_partial_approval_frees_the_rest_of_the_coverage(claims, claim_id, polic
 
 
 def test_approve_by_operator_key(claims, consortium, claim_id, insurer, operator):
-    consortium.addOperator(operator, {"from": insurer})
+    add_operator(consortium, insurer, operator)
     tx = claims.approveClaim(claim_id, 10_000, {"from": operator})
     assert tx.events["ClaimStatusChanged"]["actor"] == operator
     assert tx.events["ClaimApproved"]["insurer"] == insurer
@@ -63,7 +63,7 @@ def test_another_insurer_cannot_approve_my_claim(claims, claim_id, insurer, insu
 
 
 def test_another_insurers_operator_cannot_approve(claims, consortium, claim_id, insurer, insurer_b, operator):
-    consortium.addOperator(operator, {"from": insurer_b})
+    add_operator(consortium, insurer_b, operator)
     with reverts_with("ClaimNotPolicyInsurer", claim_id, operator, insurer):
         claims.approveClaim(claim_id, 10_000, {"from": operator})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from claims_helpers import DAY, anchored, submit
+from helpers import add_operator
 
 SUBMIT_3_TARGET = 200_000
 TX_BASE, FRESH_SLOT, DIRTY_SLOT = 21_000, 22_100, 5_000
@@ -45,7 +46,7 @@ def test_decision_and_payout_gas(claims, records, policy, hospital, patient, ins
     ]
     rows = [("approve (single key)", claims.approveClaim(ids[0], 10_000, {"from": insurer}))]
     claims.setClaimSettings(30 * DAY, 5_000, {"from": insurer})
-    consortium.addOperator(operator, {"from": insurer})
+    add_operator(consortium, insurer, operator)
     rows.append(("approve, dual control: first key", claims.approveClaim(ids[1], 10_000, {"from": operator})))
     rows.append(("approve, dual control: second key", claims.approveClaim(ids[1], 10_000, {"from": insurer})))
     rows.append(("reject", claims.rejectClaim(ids[2], 3, {"from": insurer})))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from claims_helpers import COVERAGE, YEAR, now, role
-from helpers import reverts_with
+from helpers import add_operator, reverts_with
 
 ZERO = "0x" + "00" * 20
 
@@ -45,7 +45,7 @@ def test_create_policy_ids_increase(claims, insurer, insurer_b, patient, patient
 
 
 def test_create_policy_by_operator_key_issues_for_member(claims, consortium, insurer, operator, patient):
-    consortium.addOperator(operator, {"from": insurer})
+    add_operator(consortium, insurer, operator)
     start = now()
     tx = claims.createPolicy(patient, COVERAGE, start, start + YEAR, {"from": operator})
     assert claims.getPolicy(tx.return_value)["insurer"] == insurer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from claims_helpers import APPROVED, DAY, REJECTED, SUBMITTED
-from helpers import reverts_with
+from helpers import add_operator, reverts_with
 
 THRESHOLD = 5_000
 
@@ -14,8 +14,8 @@ THRESHOLD = 5_000
 def dual(claims, consortium, insurer, operator, operator2):
     """Threshold 5,000 for `insurer`, which has two operator keys."""
     claims.setClaimSettings(30 * DAY, THRESHOLD, {"from": insurer})
-    consortium.addOperator(operator, {"from": insurer})
-    consortium.addOperator(operator2, {"from": insurer})
+    add_operator(consortium, insurer, operator)
+    add_operator(consortium, insurer, operator2)
 
 
 def test_first_key_records_pending_approval(claims, dual, claim_id, insurer, operator):
@@ -71,7 +71,7 @@ def test_amount_at_threshold_needs_one_key(claims, dual, claim_id, operator):
 def test_other_insurer_key_cannot_be_second(
     claims, dual, consortium, claim_id, insurer, insurer_b, operator, stranger
 ):
-    consortium.addOperator(stranger, {"from": insurer_b})
+    add_operator(consortium, insurer_b, stranger)
     claims.approveClaim(claim_id, 10_000, {"from": operator})
     with reverts_with("ClaimNotPolicyInsurer", claim_id, stranger, insurer):
         claims.approveClaim(claim_id, 10_000, {"from": stranger})

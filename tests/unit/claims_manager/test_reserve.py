@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from claims_helpers import RESERVE, role, submit
-from helpers import reverts_with
+from helpers import add_operator, reverts_with
 
 
 def _deposit(claims, token, payer, insurer, amount):
@@ -47,7 +47,7 @@ def test_deposit_for_non_insurer_reverts(claims, token, insurer, hospital):
 
 def test_deposit_for_operator_key_reverts(claims, consortium, token, insurer, operator):
     """Reserves belong to member addresses; an operator key is not one."""
-    consortium.addOperator(operator, {"from": insurer})
+    add_operator(consortium, insurer, operator)
     token.mint(insurer, 1, {"from": insurer})
     token.approve(claims, 1, {"from": insurer})
     with reverts_with("ClaimInvalidInsurer", operator):
@@ -80,7 +80,7 @@ def test_withdraw_returns_tokens_to_member(claims, token, insurer):
 
 def test_withdraw_by_operator_key_pays_member(claims, consortium, token, insurer, operator):
     _deposit(claims, token, insurer, insurer, 5_000)
-    consortium.addOperator(operator, {"from": insurer})
+    add_operator(consortium, insurer, operator)
     tx = claims.withdrawReserve(5_000, {"from": operator})
     assert token.balanceOf(insurer) == 5_000
     assert token.balanceOf(operator) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from claims_helpers import DAY, DEFAULT_WINDOW, role
-from helpers import reverts_with
+from helpers import add_operator, reverts_with
 
 
 def test_defaults(claims, insurer):
@@ -27,7 +27,7 @@ def test_set_settings(claims, insurer):
 
 
 def test_operator_key_cannot_change_settings(claims, consortium, insurer, operator):
-    consortium.addOperator(operator, {"from": insurer})
+    add_operator(consortium, insurer, operator)
     with reverts_with("ClaimSettingsNotMember", operator, insurer):
         claims.setClaimSettings(7 * DAY, 0, {"from": operator})
 

@@ -21,7 +21,7 @@ from claims_helpers import (
     submit,
 )
 from eth_utils import keccak
-from helpers import reverts_with
+from helpers import add_operator, reverts_with
 
 # ---- happy paths ----
 
@@ -65,7 +65,7 @@ def test_submit_by_hospital_records_hospital_member_as_claimant(claims, policy, 
 def test_submit_by_hospital_operator_key_acts_for_member(
     claims, consortium, policy, evidence, hospital, operator
 ):
-    consortium.addOperator(operator, {"from": hospital})
+    add_operator(consortium, hospital, operator)
     tx = submit(claims, policy, 10_000, evidence, operator)
     assert claims.getClaim(tx.return_value)["claimant"] == hospital
     assert tx.events["ClaimSubmitted"]["by"] == operator

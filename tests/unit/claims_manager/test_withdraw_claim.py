@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from brownie import chain
 from claims_helpers import APPROVED, DEFAULT_WINDOW, ESCALATED, SUBMITTED, WITHDRAWN, submit
-from helpers import reverts_with
+from helpers import add_operator, reverts_with
 
 
 def test_holder_withdraws_own_claim(claims, claim_id, policy, evidence, patient):
@@ -31,7 +31,7 @@ def test_submitting_hospital_withdraws(claims, policy, evidence, hospital):
 
 def test_submitting_hospitals_operator_withdraws(claims, consortium, policy, evidence, hospital, operator):
     claim = submit(claims, policy, 10_000, evidence, hospital).return_value
-    consortium.addOperator(operator, {"from": hospital})
+    add_operator(consortium, hospital, operator)
     claims.withdrawClaim(claim, {"from": operator})
     assert claims.getClaim(claim)["status"] == WITHDRAWN
 

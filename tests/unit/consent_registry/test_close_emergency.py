@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from consent_helpers import EMERGENCY, EMERGENCY_DURATION, HOSPITAL_ROLE, JUSTIFICATION, LAB, next_tx_at, now
-from helpers import reverts_with
+from helpers import add_operator, reverts_with
 
 
 def test_close_emergency_ends_access(registry, opened, patient, hospital):
@@ -23,7 +23,7 @@ def test_close_emergency_keeps_it_pending_review(registry, opened, hospital):
 
 
 def test_close_emergency_by_operator_key(registry, consortium, opened, patient, hospital, operator):
-    consortium.addOperator(operator, {"from": hospital})
+    add_operator(consortium, hospital, operator)
     registry.closeEmergency(1, {"from": operator})
     assert not registry.isPermitted(patient, hospital, EMERGENCY, LAB)
 

@@ -15,7 +15,7 @@ from consent_helpers import (
     mine_at,
     now,
 )
-from helpers import SUSPEND
+from helpers import SUSPEND, add_operator
 
 
 def test_not_permitted_without_consent(registry, patient, insurer):
@@ -111,7 +111,7 @@ def test_suspended_grantee_is_not_permitted_until_reinstated(registry, consortiu
 
 def test_operator_key_is_not_a_grantee(registry, consortium, patient, hospital, operator):
     """Consent names the member institution; one of its operator keys is not a member address."""
-    consortium.addOperator(operator, {"from": hospital})
+    add_operator(consortium, hospital, operator)
     registry.grant(operator, TREATMENT, LAB, 0, 0, {"from": patient})
     registry.grant(hospital, TREATMENT, LAB, 0, 0, {"from": patient})
     assert not registry.isPermitted(patient, operator, TREATMENT, LAB)

@@ -19,7 +19,7 @@ from consent_helpers import (
     next_tx_at,
     now,
 )
-from helpers import SUSPEND, reverts_with
+from helpers import SUSPEND, add_operator, reverts_with
 
 
 def test_open_emergency_records_the_opening(registry, patient, hospital):
@@ -92,7 +92,7 @@ def test_emergency_access_lasts_24_hours(registry, patient, hospital):
 
 
 def test_open_emergency_by_operator_key_records_the_member(registry, consortium, patient, hospital, operator):
-    consortium.addOperator(operator, {"from": hospital})
+    add_operator(consortium, hospital, operator)
     tx = registry.openEmergency(patient, 1, JUSTIFICATION, {"from": operator})
     assert tx.events["EmergencyOpened"]["hospital"] == hospital
     assert tx.events["EmergencyOpened"]["operator"] == operator

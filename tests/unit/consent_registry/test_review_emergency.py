@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from consent_helpers import AUDITOR_ROLE, JUSTIFICATION, JUSTIFIED, PENDING, UNJUSTIFIED, next_tx_at, now
-from helpers import admit, reverts_with, roles
+from helpers import add_operator, admit, reverts_with, roles
 
 
 def test_review_by_auditor_justified(registry, opened, patient, hospital, auditor):
@@ -45,7 +45,7 @@ def test_unjustified_count_accumulates_per_hospital(
 
 
 def test_review_by_operator_key_records_the_member(registry, consortium, opened, auditor, operator):
-    consortium.addOperator(operator, {"from": auditor})
+    add_operator(consortium, auditor, operator)
     registry.reviewEmergency(1, True, {"from": operator})
     assert registry.getOpening(1)["reviewer"] == auditor
 

@@ -3,7 +3,7 @@
 import pytest
 from brownie import chain
 from consortium_helpers import CANCELLED, EXECUTED, LIFETIME, PENDING, passed, propose, role_arg
-from helpers import ADMIT, SUSPEND, reverts_with, roles
+from helpers import ADMIT, SUSPEND, add_operator, reverts_with, roles
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_approve_does_not_execute(gov, pid, council2, stranger):
 
 
 def test_approve_by_operator_key_counts_for_its_member(gov, pid, council2, operator):
-    gov.addOperator(operator, {"from": council2})
+    add_operator(gov, council2, operator)
     tx = gov.approve(pid, {"from": operator})
     assert tx.events["ProposalApproved"]["member"] == council2
     assert gov.hasApproved(pid, council2)
@@ -51,21 +51,21 @@ def test_approve_by_proposer_reverts(gov, pid, council):
 
 
 def test_approve_by_second_key_of_proposer_reverts(gov, pid, council, operator):
-    gov.addOperator(operator, {"from": council})
+    add_operator(gov, council, operator)
     with reverts_with("ConsortiumAlreadyApproved", pid, council):
         gov.approve(pid, {"from": operator})
 
 
 def test_approve_by_member_after_its_operator_reverts(gov, pid, council2, operator):
-    gov.addOperator(operator, {"from": council2})
+    add_operator(gov, council2, operator)
     gov.approve(pid, {"from": operator})
     with reverts_with("ConsortiumAlreadyApproved", pid, council2):
         gov.approve(pid, {"from": council2})
 
 
 def test_approve_by_two_operator_keys_of_one_member_reverts(gov, pid, council2, operator, operator2):
-    gov.addOperator(operator, {"from": council2})
-    gov.addOperator(operator2, {"from": council2})
+    add_operator(gov, council2, operator)
+    add_operator(gov, council2, operator2)
     gov.approve(pid, {"from": operator})
     with reverts_with("ConsortiumAlreadyApproved", pid, council2):
         gov.approve(pid, {"from": operator2})

@@ -1,9 +1,10 @@
-"""Consortium.cancel: only keys of the proposing member, pending proposals only."""
+"""Consortium.cancel: keys of the proposing member; any active council key once the proposer is no longer
+active COUNCIL; pending proposals only."""
 
 import pytest
 from brownie import chain
-from consortium_helpers import CANCELLED, EXECUTED, LIFETIME, PENDING, propose
-from helpers import ADMIT, reverts_with, roles
+from consortium_helpers import CANCELLED, EXECUTED, LIFETIME, PENDING, passed, propose
+from helpers import ADMIT, SET_ROLES, SUSPEND, add_operator, reverts_with, roles
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def test_cancel_by_proposer(gov, pid, council):
 
 
 def test_cancel_by_proposer_operator_key_names_member(gov, pid, council, operator):
-    gov.addOperator(operator, {"from": council})
+    add_operator(gov, council, operator)
     tx = gov.cancel(pid, {"from": operator})
     assert tx.events["ProposalCancelled"]["member"] == council
 
@@ -39,20 +40,20 @@ def test_cancel_expired_proposal(gov, pid, council):
 
 
 @pytest.mark.parametrize("who", ["council2", "stranger", "hospital"])
-def test_cancel_by_other_account_reverts(gov, pid, who, request):
+def test_cancel_by_other_account_while_proposer_is_active_council_reverts(gov, pid, who, request):
     sender = request.getfixturevalue(who)
     with reverts_with("ConsortiumNotProposer", pid, sender):
         gov.cancel(pid, {"from": sender})
 
 
 def test_cancel_by_operator_of_other_member_reverts(gov, pid, council2, operator):
-    gov.addOperator(operator, {"from": council2})
+    add_operator(gov, council2, operator)
     with reverts_with("ConsortiumNotProposer", pid, operator):
         gov.cancel(pid, {"from": operator})
 
 
 def test_cancel_by_removed_operator_key_reverts(gov, pid, council, operator):
-    gov.addOperator(operator, {"from": council})
+    add_operator(gov, council, operator)
     gov.removeOperator(operator, {"from": council})
     with reverts_with("ConsortiumNotProposer", pid, operator):
         gov.cancel(pid, {"from": operator})
@@ -75,3 +76,50 @@ def test_cancel_executed_reverts(gov, pid, council, council2):
 def test_cancel_unknown_proposal_reverts(gov, council, bad_id):
     with reverts_with("ConsortiumUnknownProposal", bad_id):
         gov.cancel(bad_id, {"from": council})
+
+
+# ---- the proposer is no longer active COUNCIL ----
+
+
+def test_cancel_by_council_once_proposer_suspended(gov, council, council2, council3, stranger):
+    pid = propose(gov, council2, ADMIT, stranger, roles("COUNCIL"), "M")
+    passed(gov, council, SUSPEND, council2, 0, (council3,))
+    tx = gov.cancel(pid, {"from": council})
+    assert gov.getProposal(pid)["status"] == CANCELLED
+    ev = tx.events["ProposalCancelled"]
+    assert (ev["proposalId"], ev["member"]) == (pid, council)
+
+
+def test_cancel_by_council_once_proposer_lost_council_role(gov, council, council2, council3, stranger):
+    pid = propose(gov, council2, ADMIT, stranger, roles("AUDITOR"), "S")
+    passed(gov, council, SET_ROLES, council2, roles("AUDITOR"), (council3,))
+    gov.cancel(pid, {"from": council3})
+    assert gov.getProposal(pid)["status"] == CANCELLED
+
+
+def test_cancel_by_council_operator_key_names_its_member(
+    gov, council, council2, council3, stranger, operator
+):
+    pid = propose(gov, council2, ADMIT, stranger, roles("AUDITOR"), "S")
+    passed(gov, council, SUSPEND, council2, 0, (council3,))
+    add_operator(gov, council3, operator)
+    tx = gov.cancel(pid, {"from": operator})
+    assert tx.events["ProposalCancelled"]["member"] == council3
+
+
+def test_suspended_proposer_may_still_cancel_its_own_proposal(gov, council, council2, council3, stranger):
+    pid = propose(gov, council2, ADMIT, stranger, roles("AUDITOR"), "S")
+    passed(gov, council, SUSPEND, council2, 0, (council3,))
+    gov.cancel(pid, {"from": council2})
+    assert gov.getProposal(pid)["status"] == CANCELLED
+
+
+@pytest.mark.parametrize("who", ["stranger", "hospital"])
+def test_cancel_by_non_council_once_proposer_suspended_reverts(
+    gov, council, council2, council3, who, request
+):
+    pid = propose(gov, council2, ADMIT, request.getfixturevalue("stranger"), roles("AUDITOR"), "S")
+    passed(gov, council, SUSPEND, council2, 0, (council3,))
+    sender = request.getfixturevalue(who)
+    with reverts_with("ConsortiumNotProposer", pid, sender):
+        gov.cancel(pid, {"from": sender})

@@ -3,7 +3,7 @@
 import pytest
 from consortium_helpers import LIFETIME, NONE, ZERO
 from eth_utils import keccak
-from helpers import ROLE_BIT, ROLE_ID, ROLE_NAMES
+from helpers import ROLE_BIT, ROLE_ID, ROLE_NAMES, add_operator
 
 
 def test_is_authorized_member_with_role(gov, hospital):
@@ -35,13 +35,13 @@ def test_authorized_member_without_role_is_zero(gov, insurer, stranger):
 
 
 def test_authorized_member_of_operator_key_is_its_member(gov, hospital, operator):
-    gov.addOperator(operator, {"from": hospital})
+    add_operator(gov, hospital, operator)
     assert gov.authorizedMember(operator, ROLE_ID["HOSPITAL"]) == hospital
     assert gov.authorizedMember(operator, ROLE_ID["INSURER"]) == ZERO
 
 
 def test_is_active_member(gov, hospital, operator, stranger):
-    gov.addOperator(operator, {"from": hospital})
+    add_operator(gov, hospital, operator)
     assert gov.isActiveMember(hospital)
     assert not gov.isActiveMember(operator)  # a key, not a member
     assert not gov.isActiveMember(stranger)
@@ -49,14 +49,14 @@ def test_is_active_member(gov, hospital, operator, stranger):
 
 
 def test_member_of(gov, hospital, operator, stranger):
-    gov.addOperator(operator, {"from": hospital})
+    add_operator(gov, hospital, operator)
     assert gov.memberOf(hospital) == hospital
     assert gov.memberOf(operator) == hospital
     assert gov.memberOf(stranger) == ZERO
 
 
 def test_get_member_of_non_member_is_empty(gov, hospital, operator, stranger):
-    gov.addOperator(operator, {"from": hospital})
+    add_operator(gov, hospital, operator)
     for account in (stranger, operator):
         m = gov.getMember(account)
         assert m["status"] == NONE
@@ -95,3 +95,25 @@ def test_role_bit_of_unknown_role_is_zero(gov):
 
 def test_proposal_lifetime_is_seven_days(gov):
     assert gov.proposalLifetime() == LIFETIME
+
+
+def test_approvers_lists_recorded_approvals_proposer_first(gov, council, council2, council3, stranger):
+    pid = gov.propose(1, stranger, ROLE_BIT["AUDITOR"], "S", "", {"from": council2}).return_value
+    gov.approve(pid, {"from": council3})
+    assert gov.approvers(pid) == [council2, council3]
+    assert gov.hasApproved(pid, council2) and gov.hasApproved(pid, council3)
+    assert not gov.hasApproved(pid, council)
+    assert gov.countedApprovals(pid) == 2
+
+
+def test_approvers_and_counted_of_unknown_proposal_are_empty(gov):
+    assert gov.approvers(999) == []
+    assert gov.countedApprovals(999) == 0
+
+
+def test_operator_offer_of_nobody_is_closed(gov, hospital, stranger):
+    assert gov.operatorOffer(hospital, stranger) == (False, ZERO)
+
+
+def test_max_council_is_sixteen(gov):
+    assert gov.maxCouncil() == 16

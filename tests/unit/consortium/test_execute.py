@@ -3,7 +3,7 @@
 import pytest
 from brownie import chain
 from consortium_helpers import EXECUTED, LIFETIME, PENDING, passed, propose, role_arg
-from helpers import ADMIT, SET_THRESHOLD, SUSPEND, reverts_with, roles
+from helpers import ADMIT, REINSTATE, SET_ROLES, SET_THRESHOLD, SUSPEND, add_operator, reverts_with, roles
 
 ZERO = "0x" + "00" * 20
 
@@ -43,7 +43,7 @@ def test_execute_by_council_member_that_did_not_approve(gov, pid, council2, coun
 
 def test_execute_by_council_operator_key_names_member(gov, pid, council2, operator):
     gov.approve(pid, {"from": council2})
-    gov.addOperator(operator, {"from": council2})
+    add_operator(gov, council2, operator)
     tx = gov.execute(pid, {"from": operator})
     assert tx.events["ProposalExecuted"]["executor"] == council2
 
@@ -117,7 +117,7 @@ def test_execute_revalidates_admit_of_already_registered(gov, council, council2,
 def test_execute_revalidates_admit_of_key_added_meanwhile(gov, council, council2, hospital, stranger):
     pid = propose(gov, council, ADMIT, stranger, roles("AUDITOR"), "S")
     gov.approve(pid, {"from": council2})
-    gov.addOperator(stranger, {"from": hospital})
+    add_operator(gov, hospital, stranger)
     with reverts_with("ConsortiumAlreadyRegistered", stranger):
         gov.execute(pid, {"from": council})
 
@@ -127,7 +127,7 @@ def test_execute_revalidates_council_size(gov, council, council2, council3):
     first = propose(gov, council, SUSPEND, council2)
     second = propose(gov, council, SUSPEND, council3)
     gov.approve(first, {"from": council3})
-    gov.approve(second, {"from": council2})
+    gov.approve(second, {"from": council3})  # approvals of active council members: both still count
     gov.execute(first, {"from": council})
     with reverts_with("ConsortiumInvalidThreshold", 2, 1):
         gov.execute(second, {"from": council})
@@ -139,3 +139,36 @@ def test_execute_revalidates_threshold_against_council(gov, council, council2, c
     passed(gov, council, SUSPEND, council3, 0, (council2,))
     with reverts_with("ConsortiumInvalidThreshold", 3, 2):
         gov.execute(pid, {"from": council})
+
+
+# ---- only approvals of members who are active COUNCIL at execution count ----
+
+
+def test_approval_of_a_member_suspended_since_does_not_count(gov, council, council2, council3, stranger):
+    pid = propose(gov, council, ADMIT, stranger, roles("AUDITOR"), "S")
+    gov.approve(pid, {"from": council2})
+    passed(gov, council, SUSPEND, council2, 0, (council3,))
+    assert gov.countedApprovals(pid) == 1
+    with reverts_with("ConsortiumInsufficientApprovals", pid, 1, 2):
+        gov.execute(pid, {"from": council})
+    gov.approve(pid, {"from": council3})
+    gov.execute(pid, {"from": council})
+    assert gov.isActiveMember(stranger)
+
+
+def test_approval_of_a_member_stripped_of_council_does_not_count(gov, council, council2, council3, stranger):
+    pid = propose(gov, council2, ADMIT, stranger, roles("AUDITOR"), "S")
+    gov.approve(pid, {"from": council3})
+    passed(gov, council, SET_ROLES, council2, roles("AUDITOR"), (council3,))
+    with reverts_with("ConsortiumInsufficientApprovals", pid, 1, 2):
+        gov.execute(pid, {"from": council})
+
+
+def test_approval_counts_again_after_reinstatement(gov, council, council2, council3, stranger):
+    pid = propose(gov, council, ADMIT, stranger, roles("AUDITOR"), "S")
+    gov.approve(pid, {"from": council2})
+    passed(gov, council, SUSPEND, council2, 0, (council3,))
+    passed(gov, council, REINSTATE, council2, 0, (council3,))
+    assert gov.countedApprovals(pid) == 2
+    gov.execute(pid, {"from": council})
+    assert gov.isActiveMember(stranger)

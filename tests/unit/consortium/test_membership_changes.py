@@ -2,7 +2,7 @@
 
 from brownie import chain
 from consortium_helpers import ACTIVE, SUSPENDED, passed, propose, role_arg
-from helpers import ADMIT, REINSTATE, ROLE_ID, SUSPEND, reverts_with, roles
+from helpers import ADMIT, REINSTATE, ROLE_ID, SUSPEND, add_operator, reverts_with, roles
 
 # ---- Admit ----
 
@@ -64,8 +64,8 @@ def test_suspend_sets_status_and_emits(gov, council, council2, hospital):
 def test_suspend_removes_roles_from_member_and_all_keys_at_once(
     gov, council, council2, hospital, operator, operator2
 ):
-    gov.addOperator(operator, {"from": hospital})
-    gov.addOperator(operator2, {"from": hospital})
+    add_operator(gov, hospital, operator)
+    add_operator(gov, hospital, operator2)
     passed(gov, council, SUSPEND, hospital, 0, (council2,))
     for key in (hospital, operator, operator2):
         assert not gov.isAuthorized(key, ROLE_ID["HOSPITAL"])
@@ -86,21 +86,23 @@ def test_suspend_non_council_member_keeps_council(gov, council, council2, hospit
     assert gov.councilCount() == 3
 
 
-def test_suspended_member_approvals_stay_counted(gov, council, council2, council3, stranger):
-    # an approval given while active is not withdrawn by a later suspension (documented behaviour)
+def test_suspended_member_approvals_stop_counting(gov, council, council2, council3, stranger):
+    # an approval stays recorded, but only active COUNCIL members' approvals count (issue 12 item 1;
+    # before, a later suspension left it counted)
     pid = propose(gov, council3, ADMIT, stranger, roles("AUDITOR"), "S")
     passed(gov, council, SUSPEND, council3, 0, (council2,))
-    assert gov.getProposal(pid)["approvals"] == 1
     gov.approve(pid, {"from": council2})
-    gov.execute(pid, {"from": council})
-    assert gov.isActiveMember(stranger)
+    assert gov.getProposal(pid)["approvals"] == 2
+    with reverts_with("ConsortiumInsufficientApprovals", pid, 1, 2):
+        gov.execute(pid, {"from": council})
+    assert not gov.isActiveMember(stranger)
 
 
 # ---- Reinstate ----
 
 
 def test_reinstate_restores_roles_for_all_keys(gov, council, council2, hospital, operator):
-    gov.addOperator(operator, {"from": hospital})
+    add_operator(gov, hospital, operator)
     passed(gov, council, SUSPEND, hospital, 0, (council2,))
     pid = propose(gov, council, REINSTATE, hospital)
     gov.approve(pid, {"from": council2})

@@ -2,7 +2,7 @@
 
 import pytest
 from consortium_helpers import LIFETIME, PENDING, passed, propose, role_arg
-from helpers import ADMIT, SET_THRESHOLD, SUSPEND, reverts_with, roles
+from helpers import ADMIT, SET_THRESHOLD, SUSPEND, add_operator, reverts_with, roles
 
 ZERO = "0x" + "00" * 20
 
@@ -57,7 +57,7 @@ def test_propose_changes_nothing_else(gov, council, stranger):
 
 
 def test_propose_by_council_operator_key_records_member(gov, council, operator, stranger):
-    gov.addOperator(operator, {"from": council})
+    add_operator(gov, council, operator)
     tx = gov.propose(ADMIT, stranger, roles("AUDITOR"), "S", "", {"from": operator})
     assert gov.getProposal(tx.return_value)["proposer"] == council
     assert gov.hasApproved(tx.return_value, council)
@@ -78,7 +78,7 @@ def test_propose_by_non_council_reverts(gov, who, request, operator):
 
 
 def test_propose_by_operator_of_non_council_member_reverts(gov, hospital, operator, stranger):
-    gov.addOperator(operator, {"from": hospital})
+    add_operator(gov, hospital, operator)
     with reverts_with("ConsortiumUnauthorized", operator, role_arg("COUNCIL")):
         gov.propose(ADMIT, stranger, roles("AUDITOR"), "X", "", {"from": operator})
 

@@ -3,7 +3,7 @@
 import brownie
 import pytest
 from consortium_helpers import ACTIVE, SUSPENDED, passed, propose
-from helpers import ADMIT, REINSTATE, SET_ROLES, SET_THRESHOLD, SUSPEND, reverts_with, roles
+from helpers import ADMIT, REINSTATE, SET_ROLES, SET_THRESHOLD, SUSPEND, add_operator, reverts_with, roles
 
 ZERO = "0x" + "00" * 20
 NONE_KIND = 0
@@ -17,7 +17,7 @@ def test_propose_kind_none_reverts(gov, council, stranger):
 
 def test_propose_kind_out_of_range_reverts(gov, council, stranger):
     with brownie.reverts():  # the ABI decoder rejects an enum value past the last member
-        gov.propose(6, stranger, 0, "", "", {"from": council})
+        gov.propose(7, stranger, 0, "", "", {"from": council})
 
 
 @pytest.mark.parametrize("kind", [SUSPEND, REINSTATE, SET_ROLES])
@@ -42,7 +42,7 @@ def test_propose_admit_existing_member_reverts(gov, council, hospital):
 
 
 def test_propose_admit_operator_key_reverts(gov, council, hospital, operator):
-    gov.addOperator(operator, {"from": hospital})
+    add_operator(gov, hospital, operator)
     with reverts_with("ConsortiumAlreadyRegistered", operator):
         gov.propose(ADMIT, operator, roles("HOSPITAL"), "X", "", {"from": council})
 
@@ -71,7 +71,7 @@ def test_propose_suspend_unknown_target_reverts(gov, council, stranger):
 
 
 def test_propose_suspend_operator_key_reverts(gov, council, hospital, operator):
-    gov.addOperator(operator, {"from": hospital})
+    add_operator(gov, hospital, operator)
     with reverts_with("ConsortiumUnknownMember", operator):
         gov.propose(SUSPEND, operator, 0, "", "", {"from": council})
 

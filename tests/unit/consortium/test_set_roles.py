@@ -1,7 +1,7 @@
 """Executed SetRoles proposals: new bitmap for the member and its keys, council count kept in step."""
 
 from consortium_helpers import passed, propose, role_arg
-from helpers import ADMIT, REINSTATE, ROLE_ID, SET_ROLES, SUSPEND, reverts_with, roles
+from helpers import ADMIT, REINSTATE, ROLE_ID, SET_ROLES, SUSPEND, add_operator, reverts_with, roles
 
 
 def test_set_roles_replaces_bitmap_and_emits(gov, council, council2, hospital):
@@ -20,7 +20,7 @@ def test_set_roles_replaces_bitmap_and_emits(gov, council, council2, hospital):
 
 
 def test_set_roles_applies_to_operator_keys(gov, council, council2, hospital, operator):
-    gov.addOperator(operator, {"from": hospital})
+    add_operator(gov, hospital, operator)
     passed(gov, council, SET_ROLES, hospital, roles("PHARMACY"), (council2,))
     assert not gov.isAuthorized(operator, ROLE_ID["HOSPITAL"])
     assert gov.isAuthorized(operator, ROLE_ID["PHARMACY"])

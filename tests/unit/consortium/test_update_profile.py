@@ -1,7 +1,7 @@
-"""updateProfile: the member address changes its public name and URI."""
+"""updateProfile: an active member address changes its public name and URI."""
 
 from consortium_helpers import passed
-from helpers import SUSPEND, reverts_with
+from helpers import SUSPEND, add_operator, reverts_with
 
 
 def test_update_profile_sets_name_and_uri(gov, hospital):
@@ -18,14 +18,15 @@ def test_update_profile_sets_name_and_uri(gov, hospital):
     )
 
 
-def test_update_profile_by_suspended_member(gov, council, council2, hospital):
+def test_update_profile_by_suspended_member_reverts(gov, council, council2, hospital):
     passed(gov, council, SUSPEND, hospital, 0, (council2,))
-    gov.updateProfile("H", "", {"from": hospital})
-    assert gov.getMember(hospital)["name"] == "H"
+    with reverts_with("ConsortiumUnexpectedMemberStatus", hospital, 2, 1):
+        gov.updateProfile("H", "", {"from": hospital})
+    assert gov.getMember(hospital)["name"] == "Hospital A"
 
 
 def test_update_profile_by_operator_key_reverts(gov, hospital, operator):
-    gov.addOperator(operator, {"from": hospital})
+    add_operator(gov, hospital, operator)
     with reverts_with("ConsortiumUnknownMember", operator):
         gov.updateProfile("X", "", {"from": operator})
 

@@ -16,7 +16,7 @@ from drug_helpers import (
     role,
     stock,
 )
-from helpers import reverts_with
+from helpers import add_operator, reverts_with
 
 ROOT = h("root")
 
@@ -69,7 +69,7 @@ def test_commission_batch_emits_batch_commissioned(drugs, manufacturer):
 
 
 def test_commission_batch_by_operator_key_belongs_to_member(drugs, consortium, manufacturer, operator):
-    consortium.addOperator(operator, {"from": manufacturer})
+    add_operator(consortium, manufacturer, operator)
     tx = _commission(drugs, operator)
     assert drugs.getBatch(tx.return_value)["manufacturer"] == manufacturer
     assert held(drugs, tx.return_value, manufacturer) == 5

@@ -15,7 +15,7 @@ from drug_helpers import (
     ship_and_receive,
     stock,
 )
-from helpers import SUSPEND, reverts_with
+from helpers import SUSPEND, add_operator, reverts_with
 
 
 def test_dispense_records_first_dispense(drugs, stocked, pharmacy):
@@ -50,7 +50,7 @@ def test_dispense_by_hospital(drugs, stocked, hospital):
 
 
 def test_dispense_by_operator_key_records_member(drugs, consortium, stocked, pharmacy, operator):
-    consortium.addOperator(operator, {"from": pharmacy})
+    add_operator(consortium, pharmacy, operator)
     tx = dispense(drugs, stocked, "SN000002", operator)
     assert tx.events["DrugDispensed"]["member"] == pharmacy
     assert held(drugs, stocked.id, pharmacy) == 3

@@ -2,7 +2,7 @@
 
 import pytest
 from drug_helpers import ACTIVE, RECALLED, b32, h, held, role
-from helpers import reverts_with
+from helpers import add_operator, reverts_with
 
 
 def test_recall_by_manufacturer_marks_batch(drugs, batch, manufacturer):
@@ -30,7 +30,7 @@ def test_recall_by_council(drugs, batch, council):
 
 
 def test_recall_by_manufacturer_operator_key(drugs, consortium, batch, manufacturer, operator):
-    consortium.addOperator(operator, {"from": manufacturer})
+    add_operator(consortium, manufacturer, operator)
     tx = drugs.recall(batch.id, h("reason"), h("recall"), {"from": operator})
     assert tx.events["BatchRecalled"]["by"] == manufacturer
 

@@ -1,7 +1,7 @@
 """DrugTrace.receiveShipment: only the recipient, once; partial receipts count the rest as lost."""
 
 from drug_helpers import RECEIVED, assert_conserved, h, held
-from helpers import SUSPEND, reverts_with
+from helpers import SUSPEND, add_operator, reverts_with
 
 
 def _ship(drugs, batch, sender, to, quantity=10):
@@ -72,7 +72,7 @@ def test_receive_shipment_more_than_shipped_reverts(drugs, batch, manufacturer, 
 def test_receive_shipment_by_operator_key_of_recipient(
     drugs, consortium, batch, manufacturer, distributor, operator
 ):
-    consortium.addOperator(operator, {"from": distributor})
+    add_operator(consortium, distributor, operator)
     sid = _ship(drugs, batch, manufacturer, distributor)
     drugs.receiveShipment(sid, 10, h("recv"), {"from": operator})
     assert held(drugs, batch.id, distributor) == 10

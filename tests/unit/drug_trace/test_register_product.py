@@ -2,7 +2,7 @@
 
 import pytest
 from drug_helpers import GTIN2_N, GTIN_N, ZERO_ADDRESS, role
-from helpers import SUSPEND, reverts_with
+from helpers import SUSPEND, add_operator, reverts_with
 
 NEW_GTIN = 5012345678900  # 05012345678900
 
@@ -25,7 +25,7 @@ def test_register_product_emits_product_registered(drugs, manufacturer):
 
 
 def test_register_product_by_operator_key_belongs_to_member(drugs, consortium, manufacturer, operator):
-    consortium.addOperator(operator, {"from": manufacturer})
+    add_operator(consortium, manufacturer, operator)
     drugs.registerProduct(NEW_GTIN, "X", {"from": operator})
     assert drugs.getProduct(NEW_GTIN)["manufacturer"] == manufacturer
 

@@ -3,7 +3,7 @@
 import pytest
 from brownie import chain
 from drug_helpers import IN_TRANSIT, YEAR, ZERO_ADDRESS, assert_conserved, b32, h, held, ship_and_receive
-from helpers import SUSPEND, reverts_with
+from helpers import SUSPEND, add_operator, reverts_with
 
 
 def test_ship_moves_stock_to_in_transit(drugs, batch, manufacturer, distributor):
@@ -58,7 +58,7 @@ def test_ship_onward_by_a_holder(drugs, stocked, distributor, distributor2, phar
 
 
 def test_ship_by_operator_key_ships_member_stock(drugs, consortium, stocked, distributor, pharmacy, operator):
-    consortium.addOperator(operator, {"from": distributor})
+    add_operator(consortium, distributor, operator)
     tx = drugs.ship(stocked.id, pharmacy, 2, h("ship"), {"from": operator})
     assert tx.events["DrugShipped"]["from"] == distributor
     assert held(drugs, stocked.id, distributor) == 1
@@ -123,7 +123,7 @@ def test_ship_to_self_reverts(drugs, stocked, distributor):
 
 def test_ship_to_operator_key_reverts(drugs, consortium, batch, manufacturer, pharmacy, operator):
     """Stock is held by member addresses; an operator key is not a recipient."""
-    consortium.addOperator(operator, {"from": pharmacy})
+    add_operator(consortium, pharmacy, operator)
     with reverts_with("DrugTraceInvalidRecipient", b32(batch.id), operator):
         drugs.ship(batch.id, operator, 1, h("ship"), {"from": manufacturer})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers import add_operator
 from record_helpers import (
     HOSPITAL_ROLE,
     LAB,
@@ -67,7 +68,7 @@ def test_amend_may_change_class(records: Any, hospital: Any, patient: Any) -> No
 def test_amend_by_operator_key_of_the_same_hospital(
     records: Any, consortium: Any, hospital: Any, operator: Any, patient: Any
 ) -> None:
-    consortium.addOperator(operator, {"from": hospital})
+    add_operator(consortium, hospital, operator)
     v1, v2 = make_rec("v1", patient), make_rec("v2", patient)
     _anchored(records, hospital, v1)
     records.amend(v1.leaf, *v2.anchor_args, {"from": operator})

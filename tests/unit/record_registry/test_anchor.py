@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers import add_operator
 from record_helpers import (
     HOSPITAL_ROLE,
     LAB,
@@ -41,7 +42,7 @@ def test_leaf_matches_python_and_contract(records: Any, patient: Any) -> None:
 def test_anchor_by_operator_key_records_the_member(
     records: Any, consortium: Any, hospital: Any, operator: Any, patient: Any
 ) -> None:
-    consortium.addOperator(operator, {"from": hospital})
+    add_operator(consortium, hospital, operator)
     rec = make_rec("lab-op", patient)
     records.anchor(*rec.anchor_args, {"from": operator})
     assert records.getRecord(rec.leaf)[0] == hospital

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers import add_operator
 from record_helpers import HOSPITAL_ROLE, URI, ZERO32, make_rec, random_recs, reverts, tree_of
 
 
@@ -24,7 +25,7 @@ def test_anchor_batch_emits_batch_anchored(records: Any, hospital: Any, patient:
 def test_anchor_batch_by_operator_records_the_member(
     records: Any, consortium: Any, hospital: Any, operator: Any, patient: Any
 ) -> None:
-    consortium.addOperator(operator, {"from": hospital})
+    add_operator(consortium, hospital, operator)
     tree = tree_of(random_recs(2, patient))
     records.anchorBatch(tree.root, 2, "", {"from": operator})
     assert records.getBatch(tree.root)[0] == hospital

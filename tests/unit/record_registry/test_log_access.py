@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from helpers import add_operator
 from record_helpers import (
     CLAIM,
     EMERGENCY,
@@ -69,7 +70,7 @@ def test_access_event_leaves_out_record_hash_and_salt(
 def test_log_access_by_operator_key_names_member_and_key(
     records: Any, consent: Any, consortium: Any, funded_patient: Any, hospital: Any, operator: Any, rec: Any
 ) -> None:
-    consortium.addOperator(operator, {"from": hospital})
+    add_operator(consortium, hospital, operator)
     _grant(consent, funded_patient, hospital, TREATMENT, 1 << LAB)
     event = _log(records, rec, TREATMENT, operator).events["RecordAccessed"]
     assert (event["accessor"], event["by"]) == (hospital, operator)
