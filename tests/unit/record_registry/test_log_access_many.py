@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from helpers import add_operator
 from record_helpers import (
     CLAIM,
     EMERGENCY,
@@ -217,7 +218,7 @@ def test_break_glass_permits_emergency_for_every_class(
 def test_by_operator_key_names_member_and_key(
     records: Any, consent: Any, consortium: Any, funded_patient: Any, hospital: Any, operator: Any, recs: list
 ) -> None:
-    consortium.addOperator(operator, {"from": hospital})
+    add_operator(consortium, hospital, operator)
     _grant(consent, funded_patient, hospital, TREATMENT, UNION)
     events = _log_many(records, funded_patient, TREATMENT, recs, operator).events["RecordAccessed"]
     assert {(e["accessor"], e["by"]) for e in events} == {(hospital, operator)}
