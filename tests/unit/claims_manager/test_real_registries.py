@@ -3,7 +3,6 @@ themselves, hospitals anchor records (single and Merkle batch), and the claim ch
 
 from __future__ import annotations
 
-import brownie
 import pytest
 from brownie import chain
 from claims_helpers import (
