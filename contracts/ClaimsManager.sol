@@ -61,6 +61,14 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
         IRecordRegistry recordRegistry_,
         IERC20 token_
     ) {
+        if (
+            address(consortium_) == address(0) || address(consentRegistry_) == address(0)
+                || address(recordRegistry_) == address(0) || address(token_) == address(0)
+        ) {
+            revert ClaimZeroAddress(
+                address(consortium_), address(consentRegistry_), address(recordRegistry_), address(token_)
+            );
+        }
         _consortium = consortium_;
         _consentRegistry = consentRegistry_;
         _recordRegistry = recordRegistry_;
@@ -124,6 +132,19 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
         _token.safeTransfer(insurer, amount);
     }
 
+    /// @inheritdoc IClaimsManager
+    function releaseReserve(address insurer) external nonReentrant returns (uint256 amount) {
+        _memberWithRole(Roles.COUNCIL);
+        InsurerAccount storage account = _insurers[insurer];
+        amount = _withdrawable(account);
+        if (amount == 0 || _consortium.authorizedMember(insurer, Roles.INSURER) == insurer) {
+            revert ClaimReserveNotReleasable(insurer, amount);
+        }
+        account.reserve -= uint128(amount); // amount = reserve - owed
+        emit ReserveReleased(insurer, msg.sender, amount, account.reserve);
+        _token.safeTransfer(insurer, amount);
+    }
+
     // ---- claims ----
 
     /// @inheritdoc IClaimsManager
@@ -148,7 +169,7 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
             submittedAt: _time(),
             decideBy: decideBy
         });
-        bytes32[] memory recordHashes = _lockEvidence(claimId, policy.holder, policy.insurer, evidence);
+        bytes32[] memory recordHashes = _lockEvidence(claimId, policy.holder, policy.insurer, claimant, evidence);
         emit ClaimSubmitted({
             claimId: claimId,
             policyId: policyId,
@@ -202,7 +223,7 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
     /// @inheritdoc IClaimsManager
     function approveEscalated(uint256 claimId, uint256 amount) external {
         Claim storage claim = _existingClaim(claimId);
-        _memberWithRole(Roles.COUNCIL);
+        _checkImpartialCouncil(claimId, claim);
         uint96 approved = _approvalAmount(claimId, claim.amount, amount);
         _approve(claimId, ClaimStatus.Escalated, _policies[claim.policyId].insurer, approved);
     }
@@ -210,7 +231,7 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
     /// @inheritdoc IClaimsManager
     function rejectEscalated(uint256 claimId, uint16 reason) external {
         Claim storage claim = _existingClaim(claimId);
-        _memberWithRole(Roles.COUNCIL);
+        _checkImpartialCouncil(claimId, claim);
         _reject(claimId, ClaimStatus.Escalated, _policies[claim.policyId].insurer, reason);
     }
 
@@ -381,40 +402,57 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
 
     // ---- internal: submission ----
 
-    /// @dev Checks each evidence record (anchored under the holder's commitment, not backing a live claim), claims
-    /// it for `claimId`, then checks consent once for the union of the data classes.
-    function _lockEvidence(uint256 claimId, address holder, address insurer, Evidence[] calldata evidence)
-        private
-        returns (bytes32[] memory recordHashes)
-    {
+    /// @dev Checks each evidence record (anchored under the holder's commitment by a hospital that is active now,
+    /// not backing a live claim), claims it for `claimId`, then checks consent once for the union of the data
+    /// classes: the insurer's, and, when a hospital submits records it did not anchor, the hospital's.
+    function _lockEvidence(
+        uint256 claimId,
+        address holder,
+        address insurer,
+        address claimant,
+        Evidence[] calldata evidence
+    ) private returns (bytes32[] memory recordHashes) {
         if (evidence.length == 0 || evidence.length > MAX_EVIDENCE) {
             revert ClaimInvalidEvidenceCount(evidence.length, MAX_EVIDENCE);
         }
         recordHashes = new bytes32[](evidence.length);
         uint64 classes;
+        bool allAnchoredByClaimant = true;
+        address lastActive; // evidence usually comes from one hospital: check each hospital once in a row
         for (uint256 i = 0; i < evidence.length; ++i) {
             Evidence calldata item = evidence[i];
-            _checkAnchored(holder, item);
+            address hospital = _anchoringHospital(holder, item);
+            if (hospital != lastActive) {
+                if (_consortium.authorizedMember(hospital, Roles.HOSPITAL) != hospital) {
+                    revert ClaimEvidenceHospitalInactive(item.recordHash, hospital);
+                }
+                lastActive = hospital;
+            }
+            allAnchoredByClaimant = allAnchoredByClaimant && hospital == claimant;
             uint256 liveClaim = liveClaimOf(item.recordHash);
             if (liveClaim != 0) revert ClaimEvidenceAlreadyClaimed(item.recordHash, liveClaim);
             _evidenceClaim[item.recordHash] = claimId;
             recordHashes[i] = item.recordHash;
-            classes |= uint64(1) << item.dataClass; // checked 0..10 in _checkAnchored
+            classes |= uint64(1) << item.dataClass; // checked 0..10 in _anchoringHospital
         }
         if (!_consentRegistry.isPermitted(holder, insurer, CLAIM_PURPOSE, classes)) {
             revert ClaimConsentMissing(holder, insurer, classes);
         }
+        bool hospitalOnBehalf = claimant != holder && !allAnchoredByClaimant;
+        if (hospitalOnBehalf && !_consentRegistry.isPermitted(holder, claimant, CLAIM_PURPOSE, classes)) {
+            revert ClaimSubmitterNotPermitted(claimant, holder, classes);
+        }
     }
 
-    /// @dev DESIGN §6.3 commitment and §6.5 record key, computed here (same formula as
-    /// `IRecordRegistry.recordLeaf`) to save a call per record.
-    function _checkAnchored(address holder, Evidence calldata item) private view {
+    /// @dev The hospital that anchored the evidence record under the holder's commitment, else reverts. DESIGN
+    /// §6.3 commitment and §6.5 record key, computed here (same formula as `IRecordRegistry.recordLeaf`) to save
+    /// a call per record.
+    function _anchoringHospital(address holder, Evidence calldata item) private view returns (address hospital) {
         if (!Codes.isDataClass(item.dataClass)) revert ClaimInvalidEvidenceClass(item.recordHash, item.dataClass);
         bytes32 commitment = keccak256(abi.encode(holder, item.salt));
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(item.recordHash, commitment, item.dataClass))));
-        if (_recordRegistry.getRecord(leaf).hospital == address(0)) {
-            revert ClaimEvidenceNotAnchored(item.recordHash, leaf);
-        }
+        hospital = _recordRegistry.getRecord(leaf).hospital;
+        if (hospital == address(0)) revert ClaimEvidenceNotAnchored(item.recordHash, leaf);
     }
 
     /// @dev Adds `amount` to the policy's commitment if it fits the remaining coverage.
@@ -443,6 +481,14 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
     }
 
     // ---- internal: checks and helpers ----
+
+    /// @dev The caller must be a COUNCIL key of a member that is neither the claim's claimant nor its insurer.
+    function _checkImpartialCouncil(uint256 claimId, Claim storage claim) private view {
+        address member = _memberWithRole(Roles.COUNCIL);
+        if (member == claim.claimant || member == _policies[claim.policyId].insurer) {
+            revert ClaimCouncilConflict(claimId, member);
+        }
+    }
 
     function _existingClaim(uint256 claimId) private view returns (Claim storage claim) {
         claim = _claims[claimId];

@@ -23,6 +23,9 @@ contract RecordRegistry is IRecordRegistry {
     mapping(bytes32 leaf => bytes32 newLeaf) private _supersededBy;
 
     constructor(IConsortium consortium_, IConsentRegistry consentRegistry_) {
+        if (address(consortium_) == address(0) || address(consentRegistry_) == address(0)) {
+            revert RecordZeroAddress(address(consortium_), address(consentRegistry_));
+        }
         _consortium = consortium_;
         _consent = consentRegistry_;
     }

@@ -97,6 +97,10 @@ interface IClaimsManager {
     /// @notice `insurer` (acting through key `by`) withdrew `amount` of its reserve to its member address.
     event ReserveWithdrawn(address indexed insurer, address indexed by, uint256 amount, uint256 reserve);
 
+    /// @notice The council (key `by`) released `amount` of the reserve of `insurer`, which no longer holds INSURER,
+    /// to the insurer's member address; `reserve` is what is left (what it still owes).
+    event ReserveReleased(address indexed insurer, address indexed by, uint256 amount, uint256 reserve);
+
     /// @notice Claim `claimId` was submitted on `policyId` by `claimant` (acting through key `by`). Its evidence
     /// record hashes are listed so an indexer can rebuild the duplicate guard from events alone.
     /// @param invoiceHash keccak256 of the invoice number (zero if none)
@@ -201,6 +205,18 @@ interface IClaimsManager {
     error ClaimInvalidThreshold(uint256 threshold);
     /// @dev `insurer` is not an active INSURER member (deposits go to member addresses).
     error ClaimInvalidInsurer(address insurer);
+    /// @dev Evidence `recordHash` was anchored by `hospital`, which is not an active HOSPITAL member now (suspended
+    /// or stripped of the role): its records are not evidence.
+    error ClaimEvidenceHospitalInactive(bytes32 recordHash, address hospital);
+    /// @dev Hospital `claimant` submitted evidence it did not anchor, without `holder`'s consent for purpose CLAIM
+    /// covering `dataClasses`.
+    error ClaimSubmitterNotPermitted(address claimant, address holder, uint64 dataClasses);
+    /// @dev Council member `member` is the claimant or the insurer of escalated claim `claimId`: it may not decide it.
+    error ClaimCouncilConflict(uint256 claimId, address member);
+    /// @dev `insurer` still holds INSURER (it withdraws its own reserve), or has nothing withdrawable to release.
+    error ClaimReserveNotReleasable(address insurer, uint256 available);
+    /// @dev A constructor argument is the zero address.
+    error ClaimZeroAddress(address consortium, address consentRegistry, address recordRegistry, address token);
     /// @dev `insurer` has `available` but `needed` more.
     error ClaimInsufficientReserve(address insurer, uint256 available, uint256 needed);
     /// @dev `beneficiary` has no payout credit.
@@ -233,13 +249,21 @@ interface IClaimsManager {
     /// that is not owed (`reserve - owed`) can be withdrawn.
     function withdrawReserve(uint256 amount) external;
 
+    /// @notice Releases the withdrawable reserve (`reserve - owed`) of `insurer`, which no longer holds INSURER
+    /// (its roles were changed or it was suspended), to the insurer's member address, by a COUNCIL key. What the
+    /// insurer owes on approved claims stays and is still paid.
+    /// @return amount what was released
+    function releaseReserve(address insurer) external returns (uint256 amount);
+
     // ---- claims ----
 
     /// @notice Submits a claim on policy `policyId`, by its holder or by a HOSPITAL key on the holder's behalf.
     /// Requires: the policy is in force; `amount` ≤ remaining coverage (`coverage - paid - committed`, so live
     /// claims never promise more than the policy covers); every evidence record is anchored with the holder's
-    /// commitment; the holder consents to the insurer using all the evidence's data classes for purpose CLAIM;
-    /// no evidence record backs another live (Submitted, Escalated, Approved or Paid) claim.
+    /// commitment, by a hospital that is an active HOSPITAL member now; the holder consents to the insurer using
+    /// all the evidence's data classes for purpose CLAIM; no evidence record backs another live (Submitted,
+    /// Escalated, Approved or Paid) claim. A hospital submitting for the holder must have anchored every evidence
+    /// record itself, or hold the holder's consent for purpose CLAIM covering the evidence's classes.
     /// @param amount claimed amount, token base units
     /// @param evidence 1..MAX_EVIDENCE anchored records of the holder
     /// @param invoiceHash keccak256 of the invoice number, or zero
@@ -270,10 +294,12 @@ interface IClaimsManager {
     /// key of the claimant.
     function escalateClaim(uint256 claimId) external;
 
-    /// @notice Approves an Escalated claim for `amount` (1..claimed), by a COUNCIL key.
+    /// @notice Approves an Escalated claim for `amount` (1..claimed), by a COUNCIL key of a member that is neither
+    /// the claim's claimant nor its insurer.
     function approveEscalated(uint256 claimId, uint256 amount) external;
 
-    /// @notice Rejects an Escalated claim with a non-zero reason code, by a COUNCIL key.
+    /// @notice Rejects an Escalated claim with a non-zero reason code, by a COUNCIL key of a member that is neither
+    /// the claim's claimant nor its insurer.
     function rejectEscalated(uint256 claimId, uint16 reason) external;
 
     /// @notice Pays an Approved claim: its amount moves from the insurer's reserve to the holder's payout credit.

@@ -98,6 +98,8 @@ interface IRecordRegistry {
     error RecordInvalidHash(bytes32 recordHash, bytes32 leaf);
     /// @dev anchorMany arrays differ in length (or are empty).
     error RecordInvalidArrays(uint256 recordHashes, uint256 leaves);
+    /// @dev A constructor argument is the zero address.
+    error RecordZeroAddress(address consortium, address consentRegistry);
     /// @dev logAccessMany takes 1..`max` openings.
     error RecordInvalidAccessCount(uint256 count, uint256 max);
     /// @dev First write wins: `leaf` is already anchored by `hospital` at `anchoredAt`.

@@ -36,7 +36,7 @@ from medchain.codes import DATA_CLASS_NAMES, PURPOSES, ROLES, class_names
 from medchain.contracts import Suite
 from medchain.errors import ContractRevert, InputError, MedchainError, NodeLost
 from medchain.hashing import patient_commitment, record_leaf
-from medchain.journal import fault_point
+from medchain.journal import Journal, fault_point
 from medchain.text import is_digits, utc_text
 
 __all__ = [
@@ -277,7 +277,35 @@ def preflight(suite: Suite, claim: ClaimModel, sender: str, money: Currency | No
                 f"evidence[{i}] record {ev.record_hash} already backs live claim {ev.live_claim}"
             )
     _check_consent(suite, pre.policy, claim.data_classes, pre)
+    _check_submitter(suite, pre, claim.data_classes)
     return pre
+
+
+def _check_submitter(suite: Suite, pre: Preflight, classes: int) -> None:
+    """The contract's rules on whose records are evidence and who may submit them (SECURITY.md, issue
+    12): every anchoring hospital is an active HOSPITAL member now; a hospital submitting for the holder
+    anchored every record itself or holds the holder's consent for purpose CLAIM."""
+    consortium = suite.consortium
+    for i, ev in enumerate(pre.evidence):
+        if ev.hospital is None:
+            continue
+        if consortium.functions.authorizedMember(ev.hospital, ROLES["HOSPITAL"]).call() != ev.hospital:
+            pre.problems.append(
+                f"evidence[{i}] record {ev.record_hash} was anchored by {ev.hospital}, which is not an "
+                "active hospital now: its records are not evidence"
+            )
+    policy, claimant = pre.policy, pre.claimant
+    if policy is None or claimant is None or claimant == policy.holder or not pre.evidence:
+        return
+    if all(ev.hospital == claimant for ev in pre.evidence):
+        return
+    consent = suite.require("consent")
+    if not consent.functions.isPermitted(policy.holder, claimant, CLAIM_PURPOSE, classes).call():
+        names = ", ".join(class_names(classes))
+        pre.problems.append(
+            f"hospital {claimant} did not anchor every evidence record and holds no consent of holder "
+            f"{policy.holder} for purpose CLAIM covering {names}: ask the holder for it, or let them submit"
+        )
 
 
 def _check_policy(suite: Suite, claim: ClaimModel, sender: str, pre: Preflight, money: Currency) -> None:
@@ -491,6 +519,7 @@ def _submit_one(
     if known is not None:
         return known
     pre = preflight(suite, claim, sender, money)
+    pre.problems += _same_document_claimed(suite, claim, journal)
     result.amount = money.fmt(pre.amount) if pre.amount is not None else None
     if not pre.ok:
         result.outcome, result.problems = "refused", pre.problems
@@ -499,6 +528,28 @@ def _submit_one(
     if dry_run:
         return result
     return _send(suite, entry, signer, journal, pre.amount, result)
+
+
+def _same_document_claimed(suite: Suite, claim: ClaimModel, journal: ClaimJournal) -> list[str]:
+    """The duplicate-claim guard keys on the record hash, and one FHIR document has two (its bytes, its
+    canonical JSON; SECURITY.md). Where this store anchored the evidence, its source file gives the other
+    hash: refuse evidence whose other hash already backs a live claim."""
+    records = suite.records
+    if records is None:
+        return []
+    record_journal = Journal(journal.conn, suite.w3.eth.chain_id, records.address)
+    claims = suite.require("claims")
+    problems = []
+    for i, evidence in enumerate(claim.evidence):
+        for other in sorted(record_journal.other_hashes(evidence.record_hash)):
+            live = int(claims.functions.liveClaimOf(other).call())
+            if live:
+                problems.append(
+                    f"evidence[{i}] record {Web3.to_hex(evidence.record_hash)} is the same document as "
+                    f"record {Web3.to_hex(other)} (hashed the other way, DESIGN §6.6), which already backs "
+                    f"live claim {live}"
+                )
+    return problems
 
 
 def _send(
@@ -683,6 +734,14 @@ def withdraw_reserve(suite: Suite, signer: Signer, amount: int) -> dict[str, Any
     """Withdraw `amount` of the signer's insurer's reserve (only the part not owed) to its member address."""
     insurer = insurer_of(suite, signer_address(signer))
     tx.send(suite.w3, suite.require("claims").functions.withdrawReserve(amount), signer)
+    return reserve_status(suite, insurer)
+
+
+def release_reserve(suite: Suite, signer: Signer, insurer: str) -> dict[str, Any]:
+    """The council releases the withdrawable reserve of an insurer that no longer holds INSURER to that
+    insurer (what it owes stays for its approved claims)."""
+    insurer = to_checksum_address(insurer)
+    tx.send(suite.w3, suite.require("claims").functions.releaseReserve(insurer), signer)
     return reserve_status(suite, insurer)
 
 

@@ -370,6 +370,26 @@ class Journal:
         ).fetchall()
         return [_item(self.get(int(r["sid"])), r) for r in rows]
 
+    def other_hashes(self, record_hash: bytes) -> set[bytes]:
+        """The document's other record hash (DESIGN §6.6: a FHIR JSON file hashes as its bytes or as its
+        canonical JSON), from the source files of the journaled records with ``record_hash`` that are still
+        readable here; empty when none is."""
+        from pathlib import Path
+
+        from medchain.hashing import METHOD_FHIR, hash_file
+
+        others: set[bytes] = set()
+        for item in self.find(record_hash=record_hash):
+            if not item.source or not Path(item.source).is_file():
+                continue
+            try:
+                other = hash_file(item.source, mode="raw" if item.method == METHOD_FHIR else "fhir")
+            except InputError:  # not FHIR JSON: its bytes are its only hash
+                continue
+            others.add(other.record_hash)
+        others.discard(bytes(record_hash))
+        return others
+
     def tree_index(self, sub_id: int, value_index: int) -> int:
         """OZ ``treeIndex`` of a batch value: from the stored leaf order (searched as raw uint32s)."""
         order = self._order(sub_id)

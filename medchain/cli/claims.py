@@ -263,6 +263,19 @@ def reserve_withdraw(
     )
 
 
+@reserve_app.command("release")
+def reserve_release(
+    ctx: typer.Context,
+    insurer: Annotated[str, typer.Argument(help="member address of an insurer that no longer holds INSURER")],
+    json_out: JsonOpt = False,
+) -> None:
+    """(Council) Release a removed or suspended insurer's withdrawable reserve to the insurer."""
+    st = state(ctx, json_out)
+    suite = st.suite()
+    who = address_arg(insurer, "insurer")
+    _print_reserve(st, svc.release_reserve(suite, st.signer(), who), svc.currency(suite))
+
+
 @reserve_app.command("show")
 def reserve_show(ctx: typer.Context, insurer: InsurerOpt = None, json_out: JsonOpt = False) -> None:
     """An insurer's reserve, what it owes, what it could withdraw, and its claim settings."""

@@ -203,6 +203,55 @@ def test_preflight_coverage_consent_and_policy(env: Env) -> None:
     assert cs.preflight(env.suite, missing.claim, env.hospital).problems == ["there is no policy 9999"]
 
 
+def test_preflight_another_hospital_needs_the_holders_claim_consent(env: Env) -> None:
+    policy = env.policy()
+    (entry,) = entries(claim_doc(env, policy, [env.anchor()]))  # anchored by hospital A
+    problems = cs.preflight(env.suite, entry.claim, env.hospital_b).problems
+    assert problems == [
+        f"hospital {env.hospital_b} did not anchor every evidence record and holds no consent of holder "
+        f"{env.holder} for purpose CLAIM covering LAB: ask the holder for it, or let them submit"
+    ]
+    assert cs.preflight(env.suite, entry.claim, env.holder).ok  # the holder submits its own records
+
+
+def test_the_same_document_hashed_the_other_way_is_refused(
+    env: Env, journal: cs.ClaimJournal, tmp_path: Path
+) -> None:
+    """SECURITY.md: the duplicate guard keys on the record hash; one FHIR file has two (bytes, canonical
+    JSON). A claim tool that anchored the file in its own store knows both and refuses the second claim."""
+    from medchain import records as rs
+    from medchain.hashing import hash_file
+
+    svc = rs.RecordService.open(env.w3, env.suite.require("records"), env.suite.consortium, journal.conn,
+                                env.hospital)  # fmt: skip
+    path = tmp_path / "observation.json"
+    path.write_text(json.dumps({"resourceType": "Observation", "id": "o1", "status": "final",
+                                "text": {"div": "narrative"}}, indent=1))  # fmt: skip
+    fhir, raw = hash_file(path, mode="fhir"), hash_file(path, mode="raw")
+    assert fhir.record_hash != raw.record_hash
+    rs.anchor_files(svc, [fhir], env.holder, "LAB")
+    rs.anchor_files(svc, [raw], env.holder, "LAB")  # the same file again, as bytes: another record hash
+    policy = env.policy()
+
+    def evidence(result: Any) -> dict[str, Any]:
+        opening = rs.opening_of(svc, rs.one(svc.journal, "0x" + result.record_hash.hex()))
+        return {
+            "recordHash": "0x" + opening.record_hash.hex(),
+            "salt": "0x" + opening.salt.hex(),
+            "dataClass": 3,
+        }
+
+    (first,) = submit(env, journal, claim_doc(env, policy, [evidence(fhir)]))
+    assert first.outcome == "submitted"
+    (second,) = submit(env, journal, claim_doc(env, policy, [evidence(raw)]))
+    assert second.outcome == "refused"
+    assert second.problems == [
+        f"evidence[0] record 0x{raw.record_hash.hex()} is the same document as record "
+        f"0x{fhir.record_hash.hex()} (hashed the other way, DESIGN §6.6), which already backs live claim "
+        f"{first.claim_id}"
+    ]
+
+
 # ---- submission and idempotency ----
 
 

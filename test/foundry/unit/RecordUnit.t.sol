@@ -245,12 +245,16 @@ contract RecordUnit is Base {
         Vm.Log[] memory logs = vm.getRecordedLogs();
         vm.assertEq(leaves.length, 3, "leaves");
         vm.assertEq(logs.length, 3, "one RecordAccessed per record");
-        bytes32 sig = keccak256("RecordAccessed(bytes32,address,address,uint8,address)");
+        bytes32 sig = keccak256("RecordAccessed(bytes32,address,address,uint8,uint8,address)");
         for (uint256 i = 0; i < 3; ++i) {
             bytes32 leaf = _leafOf(openings[i]);
             vm.assertEq(leaves[i], leaf, "returned leaf, input order");
             vm.assertEq(logs[i].topics[0], sig, "event");
             vm.assertEq(logs[i].topics[1], leaf, "logged leaf, input order");
+            (uint8 purpose, uint8 dataClass, address by) = abi.decode(logs[i].data, (uint8, uint8, address));
+            vm.assertEq(uint256(purpose), uint256(TREATMENT), "purpose");
+            vm.assertEq(uint256(dataClass), uint256(openings[i].dataClass), "the opened record's class");
+            vm.assertEq(by, hospitalKey, "key");
         }
     }
 

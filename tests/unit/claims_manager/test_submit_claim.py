@@ -71,7 +71,10 @@ def test_submit_by_hospital_operator_key_acts_for_member(
     assert tx.events["ClaimSubmitted"]["by"] == operator
 
 
-def test_submit_by_another_hospital_than_anchoring_one(claims, policy, evidence, hospital_b):
+def test_submit_by_another_hospital_with_the_holders_claim_consent(
+    claims, consent, policy, evidence, hospital_b, patient
+):
+    grant_consent(consent, patient, hospital_b)
     tx = submit(claims, policy, 10_000, evidence, hospital_b)
     assert claims.getClaim(tx.return_value)["claimant"] == hospital_b
 

@@ -82,6 +82,8 @@ contract ClaimsHandler is ModelHandler {
     mapping(address holder => mapping(address insurer => uint64)) internal _consentClasses;
     mapping(address beneficiary => uint256) public ghostPayout;
     mapping(bytes32 recordHash => uint256) internal _lastClaim;
+    /// @dev keccak256(abi.encode(holder, recordHash)) => the hospital member that anchored that record
+    mapping(bytes32 holderRecord => address) internal _anchoredBy;
     uint256 public ghostDonations;
     uint256 public ghostCredited; // Σ amounts credited by payClaim
     uint256 public ghostPayoutsWithdrawn;
@@ -492,6 +494,7 @@ contract ClaimsHandler is ModelHandler {
         bytes32 leaf = records.recordLeaf(recordHash, keccak256(abi.encode(holder, salt)), dataClass);
         vm.prank(byA ? hospitalAKey : hospitalB);
         records.anchor(recordHash, leaf);
+        _anchoredBy[keccak256(abi.encode(holder, recordHash))] = byA ? hospitalA : hospitalB;
         _evidence[holder].push(IClaimsManager.Evidence(recordHash, salt, dataClass));
         for (uint256 i = 0; i < recordHashes.length; ++i) {
             if (recordHashes[i] == recordHash) return;
@@ -543,9 +546,27 @@ contract ClaimsHandler is ModelHandler {
         uint64 classes;
         (sub.evidence, evidenceOk, classes) = _pickEvidence(p.holder, evidenceSeed);
         sub.expected = sub.claimant != address(0) && _inForce(p) && sub.amount != 0 && sub.amount <= remaining
-            && evidenceOk && !ghostSuspended[p.insurer] && _consentCovers(p.holder, p.insurer, classes);
+            && evidenceOk && !ghostSuspended[p.insurer] && _consentCovers(p.holder, p.insurer, classes)
+            && _submitterMay(p.holder, sub.claimant, sub.evidence, classes);
         sub.invoiceHash = keccak256(abi.encode("invoice", amountSeed));
         sub.claimRef = keccak256(abi.encode("ref", evidenceSeed));
+    }
+
+    /// @dev Issue 12 item 3: the holder submits any of its records; a hospital only records it anchored itself,
+    /// or with the holder's consent for purpose CLAIM covering the classes.
+    function _submitterMay(
+        address holder,
+        address claimant,
+        IClaimsManager.Evidence[] memory evidence,
+        uint64 classes
+    ) internal view returns (bool) {
+        if (claimant == holder) return true;
+        for (uint256 i = 0; i < evidence.length; ++i) {
+            if (_anchoredBy[keccak256(abi.encode(holder, evidence[i].recordHash))] != claimant) {
+                return _consentCovers(holder, claimant, classes);
+            }
+        }
+        return true;
     }
 
     /// @dev 0-1: the holder; 2: hospitalA's key; 3: hospitalB (member address); 4: a stranger (not allowed).
