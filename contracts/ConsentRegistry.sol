@@ -264,7 +264,7 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
         return Consent({
             dataClasses: uint16(word & _MASK16),
             grantedAt: uint48((word >> _GRANTED_AT_SHIFT) & _MASK48),
-            revokedAt: word & _REVOKED_FLAG == 0 ? 0 : uint48((word >> _REVOKED_AT_SHIFT) & _MASK48),
+            revokedAt: word & _REVOKED_FLAG != 0 ? uint48((word >> _REVOKED_AT_SHIFT) & _MASK48) : 0,
             validFrom: uint64((word >> _VALID_FROM_SHIFT) & _MASK64),
             validUntil: uint64((word >> _VALID_UNTIL_SHIFT) & _MASK64)
         });

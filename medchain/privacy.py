@@ -69,12 +69,21 @@ def event_blobs(w3: Web3, addresses: Iterable[str]) -> list[tuple[str, bytes]]:
     ]
 
 
-def scan(w3: Web3, addresses: Iterable[str], needles: Iterable[str]) -> list[Finding]:
-    """Every place where a needle appears in storage or events, in any of its forms."""
+def can_dump_state(w3: Web3) -> bool:
+    """True if the node answers `anvil_dumpState` (Anvil); Ganache, Hardhat and py-evm do not."""
+    try:
+        response = w3.provider.make_request("anvil_dumpState", [])  # type: ignore[arg-type]
+    except Exception:  # eth-tester raises for unknown methods; HTTP nodes answer with an error object
+        return False
+    return "result" in response
+
+
+def scan(w3: Web3, addresses: Iterable[str], needles: Iterable[str], storage: bool = True) -> list[Finding]:
+    """Every place where a needle appears in storage (if `storage`; needs Anvil) or events, in any form."""
     addresses = list(addresses)
     patterns = [(n, form, blob) for n in needles for form, blob in forms(n).items()]
     findings: list[Finding] = []
-    for address, slots in storage_words(w3, addresses).items():
+    for address, slots in (storage_words(w3, addresses) if storage else {}).items():
         # strings longer than 31 bytes span consecutive slots: scan the concatenation per contract too
         joined = b"".join(slots[k] for k in sorted(slots))
         for needle, form, blob in patterns:

@@ -356,13 +356,17 @@ def reports(ctx: DemoContext) -> None:
         written = _audit_reports(ctx)
         for path in written:
             ctx.say(f"wrote {path.relative_to(ctx.out)}")
-        if ctx.chain == "anvil":
-            needles = ctx.facts["planted"].needles()
-            findings = privacy.scan(ctx.w3, suite.addresses().values(), needles)
-            ctx.facts["privacy_findings"] = findings
-            (ctx.out / "privacy-scan.json").write_text(json.dumps(privacy.summary(findings), indent=2) + "\n")
-            ctx.say(f"privacy scan: {len(needles):,} planted values × 5 forms over every storage slot and "
-                    f"event of the suite: {len(findings)} found")  # fmt: skip
+        needles = ctx.facts["planted"].needles()
+        storage = privacy.can_dump_state(ctx.w3)  # only Anvil dumps its storage; elsewhere events only
+        findings = privacy.scan(ctx.w3, suite.addresses().values(), needles, storage=storage)
+        ctx.facts["privacy_findings"] = findings
+        ctx.facts["privacy_storage_scanned"] = storage
+        (ctx.out / "privacy-scan.json").write_text(json.dumps(privacy.summary(findings), indent=2) + "\n")
+        where = "every storage slot and event" if storage else (
+            f"every event (storage NOT scanned: {ctx.chain} has no anvil_dumpState; the anvil demo scans it)"
+        )
+        ctx.say(f"privacy scan: {len(needles):,} planted values × 5 forms over {where} of the suite: "
+                f"{len(findings)} found")  # fmt: skip
 
 
 def _audit_reports(ctx: DemoContext) -> list[Any]:
