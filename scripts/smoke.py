@@ -1,7 +1,7 @@
 """brownie's own transaction path on any network: `brownie run scripts/smoke.py --network X`.
 
-Deploys the test settlement token and moves ETH with brownie's gas settings (not medchain's), so a network whose
-gas price brownie gets wrong (Ganache with brownie's development default of 0) fails here instead of hanging.
+Deploys the test settlement token and moves ETH with brownie's gas settings (not medchain's), so a network
+whose gas price brownie gets wrong (Ganache with brownie's development default of 0) shows up here.
 """
 
 from brownie import SettlementToken, accounts, network
