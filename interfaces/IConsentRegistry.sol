@@ -28,13 +28,15 @@ import {IConsortium} from "./IConsortium.sol";
 interface IConsentRegistry is IERC5267 {
     /// @notice One consent. All fields in one storage slot (16 + 48 + 48 + 64 + 64 = 240 bits), so
     /// `isPermitted` reads a single slot.
-    /// @dev Granting again overwrites the classes and period, sets `grantedAt` and clears `revokedAt`.
+    /// @dev Granting again overwrites the classes and period and sets `grantedAt`; `revokedAt` then reads 0
+    /// again (it is the revocation of the current grant), but the time of the latest revocation stays in
+    /// storage and is returned by `lastRevokedAt` (every revocation is also a ConsentRevoked event).
     /// `dataClasses` is stored in 16 bits because only bits 0..10 are valid; the stamps are block times in
     /// 48 bits (enough until the year 8,000,000) so that both fit beside the two user-chosen `uint64` times.
     struct Consent {
         uint16 dataClasses; // granted data classes (bitmap, bits 0..10)
         uint48 grantedAt; // block time of the latest grant or update; 0 = never granted
-        uint48 revokedAt; // block time of the revocation; 0 = not revoked
+        uint48 revokedAt; // block time of the current grant's revocation; 0 = not revoked
         uint64 validFrom; // first second the consent applies
         uint64 validUntil; // last second the consent applies (inclusive); 0 = no end
     }
@@ -163,7 +165,8 @@ interface IConsentRegistry is IERC5267 {
 
     /// @notice Grants (or replaces) the caller's consent to `grantee` for `purpose`.
     /// @dev Reverts with ConsentZeroAddress, ConsentInvalidPurpose, ConsentInvalidDataClasses or
-    /// ConsentInvalidPeriod. Granting again replaces the classes and the period and clears a revocation.
+    /// ConsentInvalidPeriod. Granting again replaces the classes and the period and ends a revocation (whose
+    /// time stays readable through `lastRevokedAt`).
     /// The grantee need not be a member now; `isPermitted` checks membership at the time of use.
     /// @param grantee the member institution receiving consent
     /// @param purpose purpose code 1..5
@@ -312,6 +315,14 @@ interface IConsentRegistry is IERC5267 {
     /// @param purpose purpose code
     /// @return the consent record (see `Consent`)
     function getConsent(address patient, address grantee, uint8 purpose) external view returns (Consent memory);
+
+    /// @notice Block time of the latest revocation of (patient, grantee, purpose), kept when consent is granted
+    /// again (`getConsent` then shows the new, unrevoked grant); 0 if it was never revoked.
+    /// @param patient the patient
+    /// @param grantee the member institution
+    /// @param purpose purpose code
+    /// @return the latest revocation's block time, or 0
+    function lastRevokedAt(address patient, address grantee, uint8 purpose) external view returns (uint64);
 
     /// @notice `patient`'s guardian and the last second of the guardianship (zeros if none). May have expired.
     /// @param patient the patient

@@ -145,7 +145,7 @@ def deploy_all(
         "deployedAt": int(time.time()),
         "deployer": signer_address(deployer),
         "compiler": load_artifact("Consortium").compiler,
-        "evmVersion": "cancun",
+        "evmVersion": "shanghai",
         "council": list(council),
         "threshold": threshold,
         "testToken": token is None,

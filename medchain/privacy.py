@@ -71,6 +71,15 @@ def event_blobs(w3: Web3, addresses: Iterable[str]) -> list[tuple[str, bytes]]:
     ]
 
 
+def can_dump_state(w3: Web3) -> bool:
+    """True if the node is Anvil, whose `anvil_dumpState` the storage scan reads (Ganache, Hardhat and py-evm
+    have no such method: scan events only there, and say so)."""
+    try:
+        return str(w3.client_version).lower().startswith("anvil/")
+    except Exception:  # a node without web3_clientVersion
+        return False
+
+
 def calldata_blobs(w3: Web3, addresses: Iterable[str], from_block: int = 0) -> list[tuple[str, bytes]]:
     """(where, input) of every transaction sent to the contracts."""
     return [

@@ -15,7 +15,11 @@ app = typer.Typer(help="Run the end-to-end demo on a fresh local chain.")
 @app.callback(invoke_without_command=True)
 def demo(
     chain: Annotated[
-        str, typer.Option(help="anvil (a free-gas Anvil started here) or pyevm (in process)")
+        str,
+        typer.Option(
+            help="anvil (default), ganache or hardhat (a fresh node started here on a free port), "
+            "or pyevm (in process)"
+        ),
     ] = "anvil",
     records: Annotated[int, typer.Option(help="records in the Merkle batch")] = 10_000,
     out: Annotated[Path | None, typer.Option(help="report folder (default reports/demo)")] = None,

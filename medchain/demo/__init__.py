@@ -116,44 +116,50 @@ def _actors(w3: Web3, funder: str | None) -> dict[str, LocalAccount]:
 
 def run(chain: str = "anvil", out_dir: Path | None = None, records: int = 10_000,
         console: Console | None = None, keep_running: bool = False) -> DemoContext:  # fmt: skip
-    """Run every step on a fresh chain (`anvil`: a free-gas Anvil started here; `pyevm`: py-evm in
-    process)."""
+    """Run every step on a fresh chain: `anvil` (default; free gas), `ganache` (7.9.2; pays gas from its
+    first dev account), `hardhat` (Hardhat 3's node; free gas), each started here on a free port with chain id
+    1337, or `pyevm` (py-evm in process)."""
     from medchain import node as node_mod
     from medchain.artifacts import project_root
     from medchain.chain import connect_pyevm
+    from medchain.errors import InputError
 
+    if chain not in (*node_mod.CLIENTS, "pyevm"):
+        raise InputError(f"unknown chain {chain!r}: use one of {', '.join((*node_mod.CLIENTS, 'pyevm'))}")
     console = console or Console()
     out = out_dir or project_root() / "reports" / "demo"
     if out.exists():
         shutil.rmtree(out)  # a second run starts clean
     out.mkdir(parents=True)
-    anvil = None
-    if chain == "anvil":
-        anvil = node_mod.Anvil(gas_price=0, chain_id=1337).start()
-        w3 = Web3(Web3.HTTPProvider(anvil.url, request_kwargs={"timeout": 120}))
-        funder = None  # a free-gas chain: nobody needs ETH, as on the consortium's Besu network
-        console.print(f"[bold]MedChain demo[/] on a fresh free-gas Anvil at {anvil.url} (chain 1337)")
-    elif chain == "pyevm":
+    node: node_mod.LocalNode | None = None
+    if chain == "pyevm":
         w3 = connect_pyevm()
-        funder = w3.eth.accounts[0]
+        funder: str | None = w3.eth.accounts[0]
         console.print("[bold]MedChain demo[/] on py-evm (eth-tester, in process)")
     else:
-        from medchain.errors import InputError
-
-        raise InputError(f"unknown chain {chain!r} (anvil or pyevm)")
+        # Anvil and Hardhat run free gas (base fee 0), as the consortium's Besu network does; Ganache has no
+        # zero base fee, so there every party but the patient is funded from the node's first account.
+        node = node_mod.node_class(chain)(chain_id=1337, gas_price=0 if chain == "anvil" else None).start()
+        w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 120}))
+        funder = w3.eth.accounts[0] if chain == "ganache" else None
+        gas = "free-gas " if funder is None else ""
+        console.print(f"[bold]MedChain demo[/] on a fresh {gas}{chain} at {node.url} (chain 1337)")
     ctx = DemoContext(w3=w3, chain=chain, out=out, console=console, records=records)
-    ctx.actors = _actors(w3, funder)
-    if anvil is not None and keep_running:
-        ctx.facts["node"] = anvil  # the caller stops it
     try:
+        ctx.actors = _actors(w3, funder)
+        if node is not None and keep_running:
+            ctx.facts["node"] = node  # the caller stops it
         from medchain.demo import steps
 
         for step in steps.STEPS:
             step(ctx)
         summary(ctx)
-    finally:
-        if anvil is not None and not keep_running:
-            anvil.stop()
+    except BaseException:
+        if node is not None:
+            node.stop()  # never leave a node behind on failure, even when asked to keep it running
+        raise
+    if node is not None and not keep_running:
+        node.stop()
     return ctx
 
 

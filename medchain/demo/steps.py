@@ -353,7 +353,7 @@ def reports(ctx: DemoContext) -> None:
         for path in written:
             ctx.say(f"wrote {path.relative_to(ctx.out)}")
         needles = ctx.facts["planted"].needles()
-        storage = ctx.chain == "anvil"  # the storage part reads Anvil's full state dump (anvil_dumpState)
+        storage = privacy.can_dump_state(ctx.w3)  # only Anvil dumps its storage (anvil_dumpState)
         findings = privacy.scan(ctx.w3, suite.addresses().values(), needles, storage=storage)
         ctx.facts["privacy_findings"] = findings
         ctx.facts["privacy_storage_scanned"] = storage

@@ -105,6 +105,7 @@ contract ConsentUnit is Base {
         registry.grant(hospital, TREATMENT, 1, 0, 0);
         vm.stopPrank();
         vm.assertEq(registry.getConsent(patient, hospital, TREATMENT).revokedAt, 0, "re-grant clears revocation");
+        vm.assertEq(registry.lastRevokedAt(patient, hospital, TREATMENT), T0 + 1 hours, "revocation stays queryable");
         vm.assertTrue(registry.isPermitted(patient, hospital, TREATMENT, 1), "re-granted");
     }
 

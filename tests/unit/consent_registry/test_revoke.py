@@ -74,3 +74,43 @@ def test_revoke_invalid_purpose_reverts(registry, patient, insurer):
         registry.revoke(insurer, 0, {"from": patient})
     with reverts_with("ConsentInvalidPurpose", 9):
         registry.revoke(insurer, 9, {"from": patient})
+
+
+def test_regrant_keeps_the_revocation_queryable(registry, patient, insurer):
+    """SECURITY.md (issue 12 item 10): a new grant after a revocation used to erase revokedAt from storage."""
+    t = now() + 10
+    next_tx_at(t)
+    registry.grant(insurer, CLAIM, LAB, 0, 0, {"from": patient})
+    next_tx_at(t + 10)
+    registry.revoke(insurer, CLAIM, {"from": patient})
+    next_tx_at(t + 20)
+    registry.grant(insurer, CLAIM, LAB | IMAGING, 0, 0, {"from": patient})
+    assert registry.lastRevokedAt(patient, insurer, CLAIM) == t + 10  # the revocation is still on chain
+    assert consent(registry, patient, insurer, CLAIM)["revokedAt"] == 0  # the current grant is not revoked
+    assert registry.isPermitted(patient, insurer, CLAIM, LAB | IMAGING)
+    next_tx_at(t + 30)
+    registry.revoke(insurer, CLAIM, {"from": patient})
+    assert registry.lastRevokedAt(patient, insurer, CLAIM) == t + 30
+    assert consent(registry, patient, insurer, CLAIM)["revokedAt"] == t + 30
+    assert not registry.isPermitted(patient, insurer, CLAIM, LAB)
+
+
+def test_revoke_and_regrant_in_one_second(registry, patient, insurer):
+    """Same block time for the revocation and the next grant: the later transaction decides."""
+    t = now() + 10
+    registry.grant(insurer, CLAIM, LAB, 0, 0, {"from": patient})
+    next_tx_at(t)
+    registry.revoke(insurer, CLAIM, {"from": patient})
+    next_tx_at(t)
+    registry.grant(insurer, CLAIM, LAB, 0, 0, {"from": patient})
+    assert registry.isPermitted(patient, insurer, CLAIM, LAB)
+    assert registry.lastRevokedAt(patient, insurer, CLAIM) == t
+    next_tx_at(t)
+    registry.revoke(insurer, CLAIM, {"from": patient})
+    assert not registry.isPermitted(patient, insurer, CLAIM, LAB)
+
+
+def test_last_revoked_at_is_zero_without_a_revocation(registry, patient, insurer):
+    assert registry.lastRevokedAt(patient, insurer, CLAIM) == 0
+    registry.grant(insurer, CLAIM, LAB, 0, 0, {"from": patient})
+    assert registry.lastRevokedAt(patient, insurer, CLAIM) == 0
