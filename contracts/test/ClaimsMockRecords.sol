@@ -12,12 +12,7 @@ contract ClaimsMockRecords {
     /// @notice Stores a record under its DESIGN §6.5 key with `msg.sender` as hospital.
     function anchor(bytes32 recordHash, bytes32 patientCommitment, uint8 dataClass) external returns (bytes32 leaf) {
         leaf = recordLeaf(recordHash, patientCommitment, dataClass);
-        _records[leaf] = IRecordRegistry.Record(
-            msg.sender,
-            uint64(block.timestamp),
-            dataClass,
-            IRecordRegistry.RecordOrigin.Single
-        );
+        _records[leaf] = IRecordRegistry.Record(msg.sender, uint64(block.timestamp), IRecordRegistry.RecordOrigin.Single);
     }
 
     function getRecord(bytes32 leaf) external view returns (IRecordRegistry.Record memory) {
