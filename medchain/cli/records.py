@@ -449,3 +449,10 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         if self.enabled:
             self.bar.stop()
+
+
+# ---- record exchange (docs/RECORD-EXCHANGE.md): `records fetch`, `records fetch-all` ----
+
+from medchain.cli import exchange as _exchange  # noqa: E402  (registers on this group; imports nothing back)
+
+_exchange.register(app)
