@@ -117,7 +117,9 @@ def anchor_cmd(
 @app.command("batch")
 def batch_cmd(
     ctx: typer.Context,
-    source: Annotated[Path, typer.Argument(help="a directory of record files, or a manifest CSV")],
+    source: Annotated[
+        Path, typer.Argument(help="a directory of record files, a manifest CSV, or a FHIR Bulk NDJSON export")
+    ],
     patient: PatientOpt = None,
     data_class: ClassOpt = None,
     uri: Annotated[

@@ -15,10 +15,9 @@ from pathlib import Path
 
 from medchain.errors import InputError
 from medchain.hashing import hash_bytes, hash_file
+from medchain.ndjson import SUFFIXES as NDJSON_SUFFIXES
 
 __all__ = ["Catalogue", "Source", "ndjson_lines"]
-
-NDJSON_SUFFIXES = (".ndjson",)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ class Net:
     keys: dict[str, LocalAccount]
     gateways: dict[str, Gateway]
     export_a: Path
+    store_a: Path
     files: dict[str, Path] = field(default_factory=dict)  # name -> original file at hospital A
     proc: subprocess.Popen[bytes] | None = None
 
@@ -156,7 +157,7 @@ def net(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]
         _admit(w3, suite, council, keys[name].address, label, uri)
         gateways[name] = Gateway(keys[name].address, uri, label)
     export_a, export_b = base / "export-a", base / "export-b"
-    net = Net(anvil, w3, suite, manifest_path, keys, gateways, export_a)
+    net = Net(anvil, w3, suite, manifest_path, keys, gateways, export_a, base / "a.sqlite")
     _anchor_a(net, base / "a.sqlite")
     _anchor_b(net, export_b, base / "b.sqlite")
     env = {**os.environ, "MEDCHAIN_PRIVATE_KEY_HOSPITAL_A": keys["a"].key.hex(), "MEDCHAIN_HOME": str(base)}
@@ -471,12 +472,67 @@ def test_gateway_down_is_one_line_naming_it(net: Net, cli_env: dict[str, str], t
     assert len(lines) == 1 and "Hospital C" in lines[0] and "not reachable" in lines[0]
 
 
+def test_records_batch_ndjson_malformed_line_names_it_and_anchors_nothing(
+    net: Net, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from medchain.cli import app
+
+    export = tmp_path / "Observation.ndjson"
+    good = [json.dumps({"resourceType": "Observation", "id": f"x{i}", "status": "final"}) for i in range(4)]
+    export.write_text("\n".join([*good[:2], '{"resourceType": "Observation", "id": ', *good[2:]]) + "\n")
+    args = ["--rpc-url", net.anvil.url, "--manifest", str(net.manifest), "--account", "hospital-a", "records",
+            "batch", str(export), "--patient", net.keys["patient2"].address,
+            "--store", str(net.store_a)]  # fmt: skip
+    before = _journal_size(net)
+    result = CliRunner().invoke(app, args, env=cli_env)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{export} line 3: malformed JSON" in lines[0], result.stderr
+    assert _journal_size(net) == before  # nothing journaled, nothing anchored
+
+
+def test_records_batch_streams_an_ndjson_export_that_the_gateway_then_serves(
+    net: Net, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from medchain.cli import app
+
+    export = tmp_path / "export"
+    (export / "notes").mkdir(parents=True)
+    resources = [{"resourceType": "MedicationRequest", "id": f"rx{i}", "status": "active"} for i in range(5)]
+    (export / "MedicationRequest.ndjson").write_text("".join(json.dumps(r) + "\n" for r in resources))
+    args = ["--rpc-url", net.anvil.url, "--manifest", str(net.manifest), "--account", "hospital-a", "--json",
+            "records", "batch", str(export), "--patient", net.keys["patient2"].address, "--store",
+            str(net.store_a)]  # fmt: skip
+    result = CliRunner().invoke(app, args, env=cli_env)
+    assert result.exit_code == 0, result.output
+    [submission] = json.loads(result.stdout)["submissions"]
+    assert (submission["kind"], submission["records"], submission["status"]) == ("batch", 5, "done")
+    target = net.export_a / "MedicationRequest.ndjson"  # the hospital's gateway serves its own export
+    target.write_bytes((export / "MedicationRequest.ndjson").read_bytes())
+    deadline, fetched = time.monotonic() + 10, []
+    while time.monotonic() < deadline and len(fetched) < 6:
+        fetched = download_own(net.w3, net.suite.records, net.gateways["a"], net.keys["patient2"])
+        time.sleep(0.5)
+    rx = sorted(json.loads(f.content)["id"] for f in fetched if b"MedicationRequest" in f.content)
+    assert rx == [f"rx{i}" for i in range(5)]
+    assert {f.opening.data_class for f in fetched if b"MedicationRequest" in f.content} == {5}  # PRESCRIPTION
+
+
+def _journal_size(net: Net) -> int:
+    journal = Journal(open_store(net.store_a), net.w3.eth.chain_id, net.suite.records.address)
+    return len(journal.submissions())
+
+
 def test_break_glass_releases_within_24h_and_not_after(net: Net) -> None:
     """Last: moves the chain's clock 25 hours on."""
     patient2 = net.keys["patient2"].address
     consent_mod.open_emergency(net.suite.consent, net.keys["c"], patient2, 1, os.urandom(32))
-    listed = _listed(net, "c", "a", purpose="EMERGENCY", patient="patient2")
-    assert [x.opening.record_hash for x in listed] == [hash_file(net.files["other"]).record_hash]
+    other = hash_file(net.files["other"]).record_hash
+    listed = [_pick(_listed(net, "c", "a", "EMERGENCY", "patient2"), other)]
     access_tx = _log(net, "c", listed[0].opening, "EMERGENCY")
     client = net.client("c")
     assert client.fetch(listed[0], "EMERGENCY", access_tx).content == net.files["other"].read_bytes()
