@@ -37,6 +37,7 @@ __all__ = [
     "ListRequest",
     "RecordRequest",
     "SignedRequest",
+    "expiry",
     "new_request_id",
     "type_string",
 ]

@@ -102,6 +102,10 @@ class RecordGateway:
         self.releases = ReleaseLog(journal.conn)
         self._svc = RecordService(w3, registry, consortium, journal)
         self._lock = threading.Lock()
+        self._view_lock = threading.Lock()
+        self._view_block = -1
+        self._view: dict[tuple[Any, ...], Any] = {}  # chain answers at block _view_block
+        self._logs: dict[bytes, tuple[int, list[Any]]] = {}  # access tx -> (block, RecordAccessed args)
         self._by_leaf: dict[bytes, Entry] = {}
         self._by_hash: dict[bytes, list[bytes]] = {}
         self._by_patient: dict[str, list[bytes]] = {}
@@ -172,9 +176,11 @@ class RecordGateway:
                 400, "invalid", f"the URL names {_hx(wanted)}, the signed request {_hx(request.leaf)}"
             )
         patient = entry.patient
-        if not self._authorise(signed, signer, request.requester, patient):
-            self._check_access_log(request, entry)
-            if not self._permitted(patient, request.requester, request.purpose, 1 << entry.item.data_class):
+        block = self._latest()
+        if not self._authorise(signer, request.requester, patient, block):
+            self._check_access_log(request, entry, block)
+            classes = 1 << entry.item.data_class
+            if not self._permitted(patient, request.requester, request.purpose, classes, block):
                 raise Refusal(
                     403,
                     "forbidden",
@@ -212,11 +218,12 @@ class RecordGateway:
                 400, "invalid", f"the URL names patient {patient}, the signed request {request.patient}"
             )
         signer = self._authenticate(signed)
-        if self._authorise(signed, signer, request.requester, patient):
+        block = self._latest()
+        if self._authorise(signer, request.requester, patient, block):
             classes = list(DATA_CLASSES.values())
         else:
             asked = (request.requester, request.purpose)
-            classes = [c for c in DATA_CLASSES.values() if self._permitted(patient, *asked, 1 << c)]
+            classes = [c for c in DATA_CLASSES.values() if self._permitted(patient, *asked, 1 << c, block)]
             if not classes:
                 raise Refusal(
                     403,
@@ -278,13 +285,13 @@ class RecordGateway:
         except InputError as exc:
             raise Refusal(401, "security", str(exc)) from None
 
-    def _authorise(self, signed: SignedRequest, signer: str, requester: str, patient: str) -> bool:
+    def _authorise(self, signer: str, requester: str, patient: str, block: int) -> bool:
         """True for the patient's own request; for a member's, checks that the signer acts for it."""
         if requester == patient:
             if signer != patient:
                 raise Refusal(401, "security", f"request names patient {patient} but is signed by {signer}")
             return True
-        member = self._call(self.consortium.functions.authorizedMember(signer, ROLES["HOSPITAL"]))
+        member = self._read(block, self.consortium.functions.authorizedMember(signer, ROLES["HOSPITAL"]))
         member = Web3.to_checksum_address(member)
         if int(member, 16) == 0:
             raise Refusal(
@@ -294,27 +301,14 @@ class RecordGateway:
             raise Refusal(401, "security", f"signer {signer} acts for member {member}, not for {requester}")
         return False
 
-    def _check_access_log(self, request: RecordRequest, entry: Entry) -> None:
+    def _check_access_log(self, request: RecordRequest, entry: Entry, block: int) -> None:
         """A mined RecordAccessed in ``accessTx`` names this leaf, this requester and this purpose."""
         if request.access_tx == ZERO32:
             raise Refusal(
                 403, "forbidden", "no access log: log the access on chain first and name its transaction"
             )
-        try:
-            receipt = self.w3.eth.get_transaction_receipt(request.access_tx)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            raise Refusal(
-                403,
-                "forbidden",
-                f"access log {_hx(request.access_tx)} is not a mined transaction on this chain",
-            ) from None
-        except Exception as exc:  # the node went away
-            raise Refusal(
-                503, "transient", f"cannot read the chain ({type(exc).__name__})", retry_after=2
-            ) from None
-        if receipt["status"] != 1:
-            raise Refusal(403, "forbidden", f"access log {_hx(request.access_tx)} reverted")
-        depth = int(self.w3.eth.block_number) - int(receipt["blockNumber"]) + 1
+        mined, events = self._access_log(request.access_tx)
+        depth = block - mined + 1
         if depth < self.confirmations:
             raise Refusal(
                 503,
@@ -322,11 +316,6 @@ class RecordGateway:
                 f"access log {_hx(request.access_tx)} has {depth} of {self.confirmations} confirmations",
                 retry_after=1,
             )
-        events = [
-            log["args"]
-            for log in self.registry.events.RecordAccessed().process_receipt(receipt, errors=_DISCARD)
-            if log["address"] == self.registry.address
-        ]
         leaf = entry.item.leaf
         for_leaf = [e for e in events if bytes(e["leaf"]) == leaf]
         if not for_leaf:
@@ -347,12 +336,67 @@ class RecordGateway:
                 f"the request for {_purpose(request.purpose)}",
             )
 
-    def _permitted(self, patient: str, grantee: str, purpose: int, classes: int) -> bool:
-        return bool(self._call(self.consent.functions.isPermitted(patient, grantee, purpose, classes)))
-
-    def _call(self, fn: Any) -> Any:
+    def _access_log(self, access_tx: bytes) -> tuple[int, list[Any]]:
+        """(block, RecordAccessed args from this registry) of a mined, successful transaction; remembered,
+        since a mined receipt does not change (a reorg deeper than the confirmations is out of scope)."""
+        known = self._logs.get(access_tx)
+        if known is not None:
+            return known
         try:
-            return tx.call(fn)
+            receipt = self.w3.eth.get_transaction_receipt(access_tx)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            raise Refusal(
+                403, "forbidden", f"access log {_hx(access_tx)} is not a mined transaction on this chain"
+            ) from None
+        except Exception as exc:  # the node went away
+            raise Refusal(
+                503, "transient", f"cannot read the chain ({type(exc).__name__})", retry_after=2
+            ) from None
+        if receipt["status"] != 1:
+            raise Refusal(403, "forbidden", f"access log {_hx(access_tx)} reverted")
+        events = [
+            log["args"]
+            for log in self.registry.events.RecordAccessed().process_receipt(receipt, errors=_DISCARD)
+            if log["address"] == self.registry.address
+        ]
+        found = (int(receipt["blockNumber"]), events)
+        if len(self._logs) > 100_000:
+            self._logs.clear()
+        self._logs[access_tx] = found
+        return found
+
+    def _permitted(self, patient: str, grantee: str, purpose: int, classes: int, block: int) -> bool:
+        return bool(self._read(block, self.consent.functions.isPermitted(patient, grantee, purpose, classes)))
+
+    def _latest(self) -> int:
+        """The chain's latest block number: every answer of one request is read at that block."""
+        try:
+            return int(self.w3.eth.block_number)
+        except Exception as exc:  # requests' connection errors
+            raise Refusal(
+                503, "transient", f"cannot read the chain ({type(exc).__name__})", retry_after=2
+            ) from None
+
+    def _read(self, block: int, fn: Any) -> Any:
+        """A view call at ``block``, remembered for requests that see the same latest block (state at a block
+        does not change), forgotten when a new block arrives."""
+        key = (fn.address, fn.fn_name, *fn.args)
+        with self._view_lock:
+            if block != self._view_block:
+                if block < self._view_block:  # an older view than ours: ask, do not cache
+                    return self._call(fn, block)
+                self._view_block, self._view = block, {}
+            if key in self._view:
+                return self._view[key]
+        value = self._call(fn, block)
+        with self._view_lock:
+            if block == self._view_block:
+                self._view[key] = value
+        return value
+
+    def _call(self, fn: Any, block: int) -> Any:
+        try:
+            return tx.call(fn, block=block)
         except (ChainError, MedchainError) as exc:
             raise Refusal(503, "transient", f"cannot ask the chain: {exc}", retry_after=2) from None
         except Exception as exc:  # requests' connection errors
