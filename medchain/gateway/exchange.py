@@ -200,7 +200,9 @@ def fetch_all(
             fetched = client.fetch(item, code, tx_of.get(item.opening.leaf))
             check_anchored(svc.registry, fetched.opening, item.gateway.hospital)
             path = store_record(fetched, out_dir)
-            report.stored.append(_row(fetched, path, None))
+            logged = tx_of.get(item.opening.leaf)
+            access = {"txHash": "0x" + logged.hex(), "purpose": PURPOSE_NAMES[code]} if logged else None
+            report.stored.append(_row(fetched, path, access))
         except MedchainError as exc:
             report.failures.append({"gateway": item.gateway.label, "error": str(exc)})
         if progress is not None:
@@ -268,5 +270,5 @@ def _row(fetched: Fetched, path: Path, access: dict[str, Any] | None) -> dict[st
     }
     if access is not None:
         row["accessTx"] = access["txHash"]
-        row["purpose"] = access.get("purpose", PURPOSE_NAMES.get(0, ""))
+        row["purpose"] = access["purpose"]
     return row

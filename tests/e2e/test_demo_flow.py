@@ -23,7 +23,7 @@ def flow(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 def test_every_step_ran_and_sent_transactions(flow) -> None:
-    assert [s.number for s in flow.steps] == list(range(1, 9))
+    assert [s.number for s in flow.steps] == list(range(1, 10))
     assert all(s.txs > 0 for s in flow.steps[:7])
 
 
@@ -60,6 +60,13 @@ def test_drug_dispense_duplicate_and_consumer_pages(flow) -> None:
 
 def test_break_glass_permits_emergency(flow) -> None:
     assert flow.facts["emergency_permitted"] is True
+
+
+def test_record_exchange_released_under_consent_refused_after_revocation(flow) -> None:
+    assert flow.facts["exchange_fetched"] == 3  # the patient's LAB, IMAGING and BILLING records at hospital A
+    assert flow.facts["exchange_refused"] is True
+    assert flow.facts["exchange_own"] == 3
+    assert len(list((flow.out / "received-by-b").iterdir())) == 3
 
 
 def test_reports_written(flow) -> None:
