@@ -306,6 +306,36 @@ def test_records_fetch_cli_stores_the_record(net: Net, tmp_path: Path, cli_env: 
     assert Path(row["file"]).read_bytes() == net.files["lab"].read_bytes()
 
 
+def test_records_fetch_cli_with_an_evidence_package_and_by_the_patient(
+    net: Net, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from medchain.cli import app
+
+    net.grant("c", "TREATMENT", "LAB")
+    runner, base = CliRunner(), ["--rpc-url", net.anvil.url, "--manifest", str(net.manifest)]
+    evidence = tmp_path / "evidence.json"
+    proof = [*base, "records", "proof", str(net.files["obs"]), "--out", str(evidence), "--reveal",
+             "--store", str(net.store_a)]  # fmt: skip
+    assert runner.invoke(app, proof, env=cli_env).exit_code == 0
+    leaf = json.loads(evidence.read_text())["leaf"]
+    fetch = [*base, "--account", "hospital-c", "records", "fetch", leaf, "--from", net.keys["a"].address,
+             "--patient", net.keys["patient"].address, "--evidence", str(evidence),
+             "--out", str(tmp_path / "c"), "--json"]  # fmt: skip
+    result = runner.invoke(app, fetch, env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert Path(json.loads(result.stdout)["file"]).read_bytes() == net.files["obs"].read_bytes()
+    env = {**cli_env, "MEDCHAIN_PRIVATE_KEY_PATIENT": net.keys["patient"].key.hex()}
+    mine = [*base, "--account", "patient", "records", "fetch", leaf, "--from", "hospital a",
+            "--patient", net.keys["patient"].address, "--out", str(tmp_path / "mine"), "--json"]  # fmt: skip
+    result = runner.invoke(app, mine, env=env)
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)
+    assert "accessTx" not in row  # self-access: nothing logged
+    assert Path(row["file"]).read_bytes() == net.files["obs"].read_bytes()
+
+
 def test_no_consent_log_reverts_and_gateway_refuses_without_access_log(net: Net) -> None:
     net.grant("c", "TREATMENT", "LAB")
     opening = _pick(_listed(net, "c", "a"), hash_file(net.files["lab"]).record_hash).opening
