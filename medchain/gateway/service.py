@@ -41,6 +41,7 @@ LIST_FORMAT = "medchain-gateway-list/1"
 ZERO32 = b"\x00" * 32
 DEFAULT_LIFETIME = 900  # the furthest ahead a request may expire (seconds)
 RESCAN_INTERVAL = 2.0  # at most one rescan of the export per this many seconds (on an unknown record)
+PRUNE_INTERVAL = 3600  # the release log forgets requests that expired over an hour ago, hourly
 
 try:
     from web3.logs import DISCARD as _DISCARD
@@ -111,6 +112,7 @@ class RecordGateway:
         self._by_patient: dict[str, list[bytes]] = {}
         self._unmatched: set[bytes] = set()
         self._scanned_at = 0.0
+        self._pruned_at = 0
 
     # ---- the export ----
 
@@ -420,6 +422,10 @@ class RecordGateway:
         )
         if not fresh:
             raise Refusal(409, "duplicate", f"request {_hx(request.request_id)} was answered before (replay)")
+        now = int(self.clock())
+        if now - self._pruned_at >= PRUNE_INTERVAL:  # an expired request is refused before this lookup
+            self._pruned_at = now
+            self.releases.prune(now - PRUNE_INTERVAL)
 
 
 def _hx(value: bytes) -> str:

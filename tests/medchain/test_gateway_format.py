@@ -112,3 +112,16 @@ def test_ndjson_lines_hash_canonically_and_name_a_bad_line(tmp_path: Path) -> No
     path.write_text('{"resourceType":"Basic"}\n')
     with pytest.raises(InputError, match="no default data class for FHIR Basic"):
         class_of(next(resources(path))[1], None)
+
+
+def test_release_log_refuses_a_second_copy_and_prunes_only_expired_ids(tmp_path: Path) -> None:
+    from medchain.gateway.releases import ReleaseLog
+    from medchain.store import open_store
+
+    log = ReleaseLog(open_store(tmp_path / "store.sqlite"))
+    fields = {"kind": "record", "requester": "0xA", "signer": "0xB", "subject": b"x", "purpose": 1,
+              "access_tx": None}  # fmt: skip
+    old, fresh = new_request_id(), new_request_id()
+    assert log.record(old, expires_at=100, **fields) and log.record(fresh, expires_at=expiry(), **fields)
+    assert not log.record(fresh, expires_at=expiry(), **fields)  # replay
+    assert log.prune(before=1_000) == 1 and not log.seen(old) and log.seen(fresh)
