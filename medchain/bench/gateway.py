@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
@@ -30,7 +29,7 @@ from medchain import records as rs
 from medchain import tx
 from medchain.bench import BenchContext
 from medchain.codes import ALL_CLASSES, PURPOSES, ROLE_BITS
-from medchain.gateway.client import Gateway, GatewayClient, Listed, check_anchored, store_record
+from medchain.gateway.client import Gateway, GatewayClient, Listed, check_anchored, store_record, wait_ready
 from medchain.gateway.exchange import domain_of, fetch_all
 from medchain.hashing import hash_file
 from medchain.node import free_port
@@ -109,7 +108,7 @@ def _setup(ctx: BenchContext, tmp: Path) -> Iterator[Setup]:
         gateways.append(Gateway(ctx.accounts[who], url, who))
     try:
         for gateway in gateways:
-            _wait(gateway.url)
+            wait_ready(gateway.url, timeout=60)
         yield Setup(ctx, tmp, requester, member.address, patient, gateways, big)
     finally:
         for process in processes:
@@ -137,17 +136,6 @@ def _export(ctx: BenchContext, folder: Path, who: str, patient: str, big: Path |
 
 def _url(ctx: BenchContext) -> str:
     return str(getattr(ctx.w3.provider, "endpoint_uri", ""))
-
-
-def _wait(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/metadata", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gateway at {url} did not start")
 
 
 # ---- rows ----

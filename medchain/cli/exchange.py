@@ -4,6 +4,8 @@ group by :func:`register`; every command calls medchain.gateway.exchange."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -117,7 +119,7 @@ def fetch_all_cmd(
     svc, client = _parts(st, store, patient)
     try:
         gateways = hospital_gateways(svc.consortium, st.deploy_block("Consortium"))
-        with _Bar(st) as progress:
+        with _bar(st) as progress:
             report = fetch_all(svc, client, gateways, patient, purpose, out, progress)
     finally:
         client.close()
@@ -134,34 +136,22 @@ def fetch_all_cmd(
         raise typer.Exit(1)
 
 
-class _Bar:
-    """A progress bar per phase (list, log, fetch) on stderr; silent with --json."""
+@contextmanager
+def _bar(st: CliState) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar per phase (list, log, fetch) on stderr; none with --json."""
+    if st.json:
+        yield None
+        return
+    columns = (TextColumn("{task.description:<6}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    tasks: dict[str, Any] = {}
+    with Progress(*columns, console=err_console()) as bar:
 
-    def __init__(self, st: CliState) -> None:
-        self.enabled = not st.json
-        self.bar = Progress(
-            TextColumn("{task.description:<6}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console(),
-        )
-        self.tasks: dict[str, Any] = {}
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
 
-    def __enter__(self) -> Any:
-        if not self.enabled:
-            return None
-        self.bar.start()
-        return self.update
-
-    def update(self, phase: str, done: int, total: int) -> None:
-        if phase not in self.tasks:
-            self.tasks[phase] = self.bar.add_task(phase, total=total)
-        self.bar.update(self.tasks[phase], completed=done, total=total)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.bar.stop()
+        yield update
 
 
 def register(app: typer.Typer) -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "check_anchored",
     "store_record",
     "verify_content",
+    "wait_ready",
 ]
 
 ZERO32 = b"\x00" * 32
@@ -208,6 +209,20 @@ def _envelope(gateway: Gateway, key: ResponseKey, body: dict[str, Any], request_
     if envelope.get("requestId") != "0x" + request_id.hex():
         raise TamperedRecord(f"gateway of {gateway.label} answered another request (requestId mismatch)")
     return envelope
+
+
+def wait_ready(url: str, timeout: float = 30.0) -> None:
+    """Returns once a gateway at ``url`` answers ``GET /metadata``; GatewayUnavailable after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url.rstrip("/") + "/metadata", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise GatewayUnavailable(f"no record gateway answers at {url} after {timeout:.0f} s")
+        time.sleep(0.1)
 
 
 def verify_content(gateway: Gateway, opening: RecordOpening, method: str, content: bytes) -> None:

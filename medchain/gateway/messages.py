@@ -105,6 +105,24 @@ class GatewayDomain:
         }
 
 
+def _message(request: RecordRequest | ListRequest) -> dict[str, Any]:
+    """The EIP-712 message of a request: its type's fields (camelCase) from the attributes (snake_case),
+    bytes as 0x-hex."""
+    out: dict[str, Any] = {}
+    for entry in _TYPES[request.primary_type]:
+        value = getattr(request, _SNAKE.get(entry["name"], entry["name"]))
+        out[entry["name"]] = _hex(value) if isinstance(value, bytes) else value
+    return out
+
+
+_SNAKE = {
+    "accessTx": "access_tx",
+    "responseKey": "response_key",
+    "requestId": "request_id",
+    "expiresAt": "expires_at",
+}
+
+
 @dataclass(frozen=True)
 class RecordRequest:
     """Release one record (by its leaf) to ``requester`` for ``purpose``, logged by ``access_tx``."""
@@ -119,15 +137,7 @@ class RecordRequest:
     expires_at: int
 
     def message(self) -> dict[str, Any]:
-        return {
-            "requester": self.requester,
-            "leaf": _hex(self.leaf),
-            "purpose": self.purpose,
-            "accessTx": _hex(self.access_tx),
-            "responseKey": _hex(self.response_key),
-            "requestId": _hex(self.request_id),
-            "expiresAt": self.expires_at,
-        }
+        return _message(self)
 
 
 @dataclass(frozen=True)
@@ -143,14 +153,7 @@ class ListRequest:
     expires_at: int
 
     def message(self) -> dict[str, Any]:
-        return {
-            "requester": self.requester,
-            "patient": self.patient,
-            "purpose": self.purpose,
-            "responseKey": _hex(self.response_key),
-            "requestId": _hex(self.request_id),
-            "expiresAt": self.expires_at,
-        }
+        return _message(self)
 
 
 Request = RecordRequest | ListRequest

@@ -31,7 +31,7 @@ from medchain.contracts import Suite
 from medchain.deploy import deploy_all, write_manifest
 from medchain.errors import ContractRevert
 from medchain.gateway.catalogue import Catalogue
-from medchain.gateway.client import Gateway, GatewayClient, Listed
+from medchain.gateway.client import Gateway, GatewayClient, Listed, wait_ready
 from medchain.gateway.crypto import ResponseKey
 from medchain.gateway.errors import GatewayRefused, GatewayUnavailable, TamperedRecord
 from medchain.gateway.exchange import download_own, fetch_all, fetch_one, hospital_gateways
@@ -124,17 +124,13 @@ def _suspend(w3: Web3, suite: Suite, council: str, member: str) -> None:
     tx.send(w3, c.functions.execute(proposal), council)
 
 
-def _wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"gateway exited: {(proc.stderr.read() if proc.stderr else b'').decode()}")
-        try:
-            if httpx.get(url + "/metadata", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError(f"no gateway at {url}")
+def _wait_http(url: str, proc: subprocess.Popen[bytes] | None = None) -> None:
+    try:
+        wait_ready(url, timeout=30)
+    except GatewayUnavailable:
+        dead = proc is not None and proc.stderr is not None and proc.poll() is not None
+        output = proc.stderr.read().decode() if dead and proc and proc.stderr else ""
+        raise AssertionError(f"no gateway at {url}: {output}") from None
 
 
 @pytest.fixture(scope="module")
