@@ -422,6 +422,21 @@ def test_replayed_expired_foreign_and_wrongly_signed_requests_are_refused(net: N
     assert _outcome(malformed)[:2] == (400, "invalid")
 
 
+def test_metadata_domain_and_unknown_routes(net: Net) -> None:
+    base = net.gateways["a"].url
+    assert httpx.get(base + "/metadata").json()["resourceType"] == "CapabilityStatement"
+    known = httpx.get(base + "/.well-known/medchain-gateway").json()
+    assert known["domain"] == net.domain.as_dict() and known["hospital"] == net.keys["a"].address
+    missing = httpx.get(base + "/Patient/0x12")
+    assert _outcome(missing)[:2] == (404, "not-found") and missing.headers["content-type"].startswith(
+        "application/fhir+json"
+    )
+    unknown_record = _request(net, "c", RecordOpening(os.urandom(32), net.keys["patient"].address,
+                                                      os.urandom(32), 3), os.urandom(32))  # fmt: skip
+    leaf = unknown_record.request.leaf.hex()  # type: ignore[union-attr]
+    assert _outcome(_post(net, "a", f"/Record/0x{leaf}/$fetch", unknown_record))[:2] == (404, "not-found")
+
+
 def test_non_member_and_suspended_member_signatures_are_refused(net: Net) -> None:
     net.grant("c", "TREATMENT", "LAB")
     lab = _pick(_listed(net, "c", "a"), hash_file(net.files["lab"]).record_hash).opening
