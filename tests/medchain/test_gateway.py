@@ -124,12 +124,11 @@ def _suspend(w3: Web3, suite: Suite, council: str, member: str) -> None:
     tx.send(w3, c.functions.execute(proposal), council)
 
 
-def _wait_http(url: str, proc: subprocess.Popen[bytes] | None = None) -> None:
+def _wait_http(url: str, log: Path | None = None) -> None:
     try:
         wait_ready(url, timeout=30)
     except GatewayUnavailable:
-        dead = proc is not None and proc.stderr is not None and proc.poll() is not None
-        output = proc.stderr.read().decode() if dead and proc and proc.stderr else ""
+        output = log.read_text() if log is not None and log.exists() else ""
         raise AssertionError(f"no gateway at {url}: {output}") from None
 
 
@@ -162,7 +161,9 @@ def net(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]
         "--account", "hospital-a", "gateway", "serve", "--source", str(export_a), "--port", str(ports["a"]),
         "--store", str(base / "a.sqlite"),
     ]  # fmt: skip
-    net.proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = base / "gateway-a.log"  # (a file, not a pipe nobody reads)
+    with log.open("wb") as err:
+        net.proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
     journal_b = Journal(open_store(base / "b.sqlite"), w3.eth.chain_id, suite.records.address)
     gateway_b = RecordGateway(
         w3, suite.records, suite.consortium, suite.require("consent"), journal_b, keys["b"].address,
@@ -171,7 +172,7 @@ def net(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]
     gateway_b.refresh()
     try:
         with ThreadServer(create_app(gateway_b), ports["b"]):
-            _wait_http(gateways["a"].url, net.proc)
+            _wait_http(gateways["a"].url, log)
             _wait_http(gateways["b"].url)
             yield net
     finally:
