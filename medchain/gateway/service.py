@@ -190,7 +190,11 @@ class RecordGateway:
                     f"{request.requester} {_purpose(request.purpose)} access to "
                     f"{DATA_CLASS_NAMES[entry.item.data_class]} records now",
                 )
-        content = entry.source.read()
+        try:
+            content = entry.source.read()
+        except OSError as exc:
+            message = f"record {_hx(entry.item.leaf)} is no longer in this hospital's export ({exc.strerror})"
+            raise Refusal(404, "not-found", message) from None
         envelope = {
             "format": RECORD_FORMAT,
             "requestId": _hx(request.request_id),
