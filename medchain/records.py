@@ -22,7 +22,7 @@ from web3.contract import Contract
 from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
-from medchain import tx
+from medchain import ndjson, tx
 from medchain.addresses import checked_address
 from medchain.chain import BlockTimes, Signer, signer_address
 from medchain.codes import DATA_CLASS_NAMES, PURPOSE_NAMES, ROLES, parse_data_class, parse_purpose
@@ -153,6 +153,9 @@ def collect_batch_inputs(
     a manifest CSV with columns ``file`` or ``record_hash`` (+ ``method``), ``patient``, ``class`` (per row,
     defaulting to the options). Raises InputError on the first bad input; nothing is written."""
     target = Path(target)
+    if ndjson.is_ndjson(target) or (target.is_dir() and any(ndjson.is_ndjson(p) for p in target.rglob("*"))):
+        return collect_export_inputs(journal, hospital, target, patient=patient, data_class=data_class,
+                                     mode=mode, progress=progress)  # fmt: skip
     if target.is_dir():
         files = sorted(p for p in target.rglob("*") if p.is_file())
         if not files:
@@ -174,6 +177,52 @@ def collect_batch_inputs(
         if progress is not None and (number % 256 == 0 or number == len(rows)):
             progress("hash", number, len(rows))
     return items
+
+
+def collect_export_inputs(
+    journal: Journal,
+    hospital: str,
+    target: Path,
+    *,
+    patient: str | None,
+    data_class: int | str | None = None,
+    mode: str = "auto",
+    progress: Progress | None = None,
+) -> list[Item]:
+    """The records of a FHIR Bulk Data export (:mod:`medchain.ndjson`): an NDJSON file, or a directory whose
+    ``*.ndjson`` files give one record per line (streamed) and whose other files are one record each. One
+    patient for all; the class is ``data_class``, else by resourceType for NDJSON lines. A malformed line
+    stops everything with a one-line error naming it; nothing is written."""
+    if patient is None:
+        raise InputError("a FHIR Bulk export batch needs --patient (a patient-level export)")
+    klass = parse_data_class(data_class) if data_class is not None else None
+    files = [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
+    total = sum(_line_count(p) if ndjson.is_ndjson(p) else 1 for p in files)
+    items: list[Item] = []
+    cache: dict[str, str] = {}
+    for path in files:
+        if not ndjson.is_ndjson(path):
+            if klass is None:
+                raise InputError(f"{path}: not NDJSON, so it needs --class (the class of such files)")
+            items.append(item_for(journal, hospital, hash_file(path, mode=mode), patient, klass, cache))
+            continue
+        for _, result in ndjson.resources(path):
+            items.append(item_for(journal, hospital, result, patient, ndjson.class_of(result, klass), cache))
+            if progress is not None and len(items) % 4096 == 0:
+                progress("hash", len(items), total)
+    if not items:
+        raise InputError(f"{target}: the export has no resources")
+    if progress is not None:
+        progress("hash", len(items), len(items))
+    return items
+
+
+def _line_count(path: Path) -> int:
+    count = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            count += chunk.count(b"\n")
+    return count
 
 
 def _read_manifest(path: Path) -> list[dict[str, str]]:

@@ -96,6 +96,7 @@ def areas() -> list[tuple[str, Callable[[BenchContext], None]]]:
     for module_name, title in (
         ("consent", "ConsentRegistry"),
         ("records", "RecordRegistry"),
+        ("gateway", "Record exchange"),
         ("claims", "ClaimsManager"),
         ("drugs", "DrugTrace"),
         ("python", "Python tooling"),

@@ -16,6 +16,7 @@ from medchain.cli import council as council_cmd
 from medchain.cli import demo as demo_cmd
 from medchain.cli import deploy as deploy_cmd
 from medchain.cli import drugs as drugs_cmd
+from medchain.cli import gateway as gateway_cmd
 from medchain.cli import labels as labels_cmd
 from medchain.cli import node as node_cmd
 from medchain.cli import records as records_cmd
@@ -105,6 +106,7 @@ app.add_typer(drugs_cmd.app, name="drugs")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(node_cmd.app, name="node")
 app.add_typer(web_cmd.app, name="web")
+app.add_typer(gateway_cmd.app, name="gateway")
 app.add_typer(demo_cmd.app, name="demo")
 
 

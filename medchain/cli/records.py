@@ -117,7 +117,9 @@ def anchor_cmd(
 @app.command("batch")
 def batch_cmd(
     ctx: typer.Context,
-    source: Annotated[Path, typer.Argument(help="a directory of record files, or a manifest CSV")],
+    source: Annotated[
+        Path, typer.Argument(help="a directory of record files, a manifest CSV, or a FHIR Bulk NDJSON export")
+    ],
     patient: PatientOpt = None,
     data_class: ClassOpt = None,
     uri: Annotated[
@@ -449,3 +451,10 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         if self.enabled:
             self.bar.stop()
+
+
+# ---- record exchange (docs/RECORD-EXCHANGE.md): `records fetch`, `records fetch-all` ----
+
+from medchain.cli import exchange as _exchange  # noqa: E402  (registers on this group; imports nothing back)
+
+_exchange.register(app)

@@ -15,6 +15,7 @@ from medchain import claims, consortium, drugs, records, signing, tx
 from medchain.codes import PURPOSES, parse_classes, parse_data_class
 from medchain.contracts import Suite
 from medchain.demo import COUNCIL, ROLES_BY_ACTOR, DemoContext
+from medchain.demo.exchange import record_exchange
 from medchain.deploy import deploy_all
 from medchain.hashing import hash_file
 from medchain.openings import RecordOpening
@@ -344,7 +345,7 @@ def _discard() -> Any:
 
 
 def reports(ctx: DemoContext) -> None:
-    with ctx.step(8, "Reports: disclosures, evidence, drug journey; privacy scan and linkage check"):
+    with ctx.step(9, "Reports: disclosures, evidence, drug journey; privacy scan and linkage check"):
         from medchain import linkage, privacy
 
         suite = ctx.suite
@@ -398,5 +399,6 @@ def _audit_reports(ctx: DemoContext) -> list[Any]:
 
 
 STEPS = [
-    deploy_and_admit, consent, anchor_records, verify_and_access, claim, drug_journey, break_glass, reports
+    deploy_and_admit, consent, anchor_records, verify_and_access, claim, drug_journey, break_glass,
+    record_exchange, reports,
 ]

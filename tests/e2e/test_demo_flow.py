@@ -31,7 +31,7 @@ def test_demo_end_to_end(client: str, tmp_path: Path) -> None:
 
 
 def check_every_step_ran_and_sent_transactions(flow: DemoContext) -> None:
-    assert [s.number for s in flow.steps] == list(range(1, 9))
+    assert [s.number for s in flow.steps] == list(range(1, 10))
     assert all(s.txs > 0 for s in flow.steps[:7])
 
 
@@ -74,6 +74,13 @@ def check_break_glass_permits_emergency(flow: DemoContext) -> None:
     assert flow.facts["emergency_permitted"] is True
 
 
+def check_record_exchange_released_under_consent_refused_after_revocation(flow: DemoContext) -> None:
+    assert flow.facts["exchange_fetched"] == 3  # the patient's LAB, IMAGING and BILLING records at hospital A
+    assert flow.facts["exchange_refused"] is True
+    assert flow.facts["exchange_own"] == 3
+    assert len(list((flow.out / "received-by-b").iterdir())) == 3
+
+
 def check_reports_written(flow: DemoContext) -> None:
     for name in ("gas.md", "gas.json", "evidence-package.json", "claim.json", "drug-journey.json"):
         assert (flow.out / name).is_file(), name
@@ -113,6 +120,7 @@ CHECKS = [
     check_claim_paid_once_duplicate_refused_dual_control,
     check_drug_dispense_duplicate_and_consumer_pages,
     check_break_glass_permits_emergency,
+    check_record_exchange_released_under_consent_refused_after_revocation,
     check_reports_written,
     check_privacy_scan_finds_no_planted_personal_data,
     check_privacy_scan_would_find_a_leak,
