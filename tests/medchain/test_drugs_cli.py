@@ -148,10 +148,20 @@ def test_full_pack_lifecycle(drugs: DrugsCli, tmp_path: Path) -> None:
 
     list1, list2 = tmp_path / "s1.json", tmp_path / "s2.json"
     s1 = drugs.json(
-        MAKER, "ship", batch["batch_id"], "--to", drugs.addr(DISTRIBUTOR), "--quantity", "8", "--out", str(list1)
+        MAKER,
+        "ship",
+        batch["batch_id"],
+        "--to",
+        drugs.addr(DISTRIBUTOR),
+        "--quantity",
+        "8",
+        "--out",
+        str(list1),
     )
     assert json.loads(list1.read_text()) == [f"S{i:04d}" for i in range(8)]
-    short = drugs.run(DISTRIBUTOR, "receive", str(s1["shipment_id"]), "--quantity", "7", "--serials", str(list1))
+    short = drugs.run(
+        DISTRIBUTOR, "receive", str(s1["shipment_id"]), "--quantity", "7", "--serials", str(list1)
+    )
     assert short.exit_code == 0 and "discrepancy" in short.output
     s2 = drugs.json(
         DISTRIBUTOR, "ship", f"(01){GTIN}(10){LOT}", "--to", drugs.addr(PHARMACY), "--serial", "S0005",
@@ -202,10 +212,14 @@ def test_cancel_return_and_serial_errors(drugs: DrugsCli, tmp_path: Path) -> Non
     wrong = tmp_path / "wrong.json"
     wrong.write_text('["S0001"]')
     s3 = drugs.json(MAKER, "ship", batch["batch_id"], "--to", drugs.addr(PHARMACY), "--serial", "S0000")
-    assert "does not match" in drugs.fail(PHARMACY, "receive", str(s3["shipment_id"]), "--serials", str(wrong))
+    assert "does not match" in drugs.fail(
+        PHARMACY, "receive", str(s3["shipment_id"]), "--serials", str(wrong)
+    )
     assert "DrugTraceNotSender" in drugs.fail(PHARMACY, "cancel", str(s3["shipment_id"]))
     assert "9506000" in drugs.run(COUNCIL, "prefix", "show", GTIN).output
-    assert "not a consortium" not in drugs.fail(MAKER, "prefix", "assign", "123456", "--to", drugs.addr(MAKER))
+    assert "not a consortium" not in drugs.fail(
+        MAKER, "prefix", "assign", "123456", "--to", drugs.addr(MAKER)
+    )
 
 
 def test_batch_show_and_product_show(drugs: DrugsCli, tmp_path: Path) -> None:

@@ -203,7 +203,13 @@ def test_pharmacy_receives_serial_list_and_dispenses_by_scan(
     commission(env, maker_store)
     bid = batch_id(GTIN, LOT)
     s1 = svc.ship(
-        env.w3, env.drugs, env.acct(MAKER), batch=bid, to=env.acct(DISTRIBUTOR), quantity=20, store=maker_store
+        env.w3,
+        env.drugs,
+        env.acct(MAKER),
+        batch=bid,
+        to=env.acct(DISTRIBUTOR),
+        quantity=20,
+        store=maker_store,
     )
     svc.receive(env.w3, env.drugs, env.acct(DISTRIBUTOR), shipment_id=s1.shipment_id, store=maker_store)
     s2 = svc.ship(
@@ -213,7 +219,12 @@ def test_pharmacy_receives_serial_list_and_dispenses_by_scan(
     assert (s2.source, s2.quantity) == (s1.shipment_id, 2)
     listed = json.loads(json.dumps(list(s2.serials)))  # through JSON, as shipped
     got = svc.receive(
-        env.w3, env.drugs, env.acct(PHARMACY), shipment_id=s2.shipment_id, serials=listed, store=pharmacy_store
+        env.w3,
+        env.drugs,
+        env.acct(PHARMACY),
+        shipment_id=s2.shipment_id,
+        serials=listed,
+        store=pharmacy_store,
     )
     assert got.serials_known
     result = svc.dispense(env.w3, env.drugs, env.acct(PHARMACY), scan("SN000007"), store=pharmacy_store)
@@ -463,7 +474,12 @@ def test_lookup_of_dispensed_pack_shows_where_when_and_path(
     distribute(env, maker_store)
     bid = batch_id(GTIN, LOT)
     other = svc.ship(
-        env.w3, env.drugs, env.acct(MAKER), batch=bid, to=env.acct(HOSPITAL), serials=["SN000004"],
+        env.w3,
+        env.drugs,
+        env.acct(MAKER),
+        batch=bid,
+        to=env.acct(HOSPITAL),
+        serials=["SN000004"],
         store=maker_store,
     )  # fmt: skip  (SN000004 listed a second time: a cloned code)
     svc.receive(env.w3, env.drugs, env.acct(HOSPITAL), shipment_id=other.shipment_id, store=maker_store)
