@@ -29,6 +29,7 @@ __all__ = [
     "SerialTree",
     "batch_id",
     "gtin_number",
+    "multi_proof",
     "serial_inner_hash",
     "serial_leaf",
     "serial_set",
@@ -190,13 +191,16 @@ def multi_proof(
             flags.append(False)
             proof.append(tree.node(sibling))
         queue.append((j - 1) // 2)
+    if not indices:  # OZ: the empty set is proven by the root itself (a whole-source shipment)
+        proof.append(tree.node(0))
     return [tree.node(i) for i in indices], proof, flags
 
 
 def whole_source(source_tree: SerialTree, source: int = 0) -> SerialSet:
     """The SerialSet shipping all of `source_tree` (the batch, or received shipment `source`) at a fixed cost:
     no serials, proof = [root] (OZ's multiproof of the empty set)."""
-    return SerialSet(source, (), (source_tree.root,), (), source_tree)
+    _, proof, flags = multi_proof(source_tree.tree, [])
+    return SerialSet(source, (), tuple(proof), tuple(flags), source_tree)
 
 
 def serial_set(source_tree: SerialTree, serials: Iterable[str], source: int = 0) -> SerialSet:
