@@ -260,8 +260,11 @@ class Journal:
             chunk = leaves[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
             yield from self.conn.execute(
-                f"SELECT {columns} FROM record_items i JOIN record_submissions s ON s.id = i.submission_id"
-                f" WHERE s.chain_id = ? AND s.registry = ? AND {condition} AND i.leaf IN ({marks})",
+                # CROSS JOIN: the items are the outer loop, looked up by leaf (index record_items_leaf);
+                # with a plain JOIN SQLite walks every item of the registry for a long IN list
+                f"SELECT {columns} FROM record_items i CROSS JOIN record_submissions s"
+                f" ON s.id = i.submission_id WHERE s.chain_id = ? AND s.registry = ? AND {condition}"
+                f" AND i.leaf IN ({marks})",
                 (self.chain_id, self.registry, *chunk),
             )
 
