@@ -33,6 +33,7 @@ __all__ = [
     "Sealer",
     "insecure_allowed",
     "passphrase",
+    "use_throwaway_passphrase",
 ]
 
 PASSPHRASE_ENV = "MEDCHAIN_STORE_PASSPHRASE"
@@ -63,6 +64,15 @@ def passphrase() -> bytes | None:
             f"{PASSPHRASE_FILE_ENV}={path}: the file is empty; put the passphrase on its first line"
         )
     return lines[0].encode("utf-8")
+
+
+def use_throwaway_passphrase(passphrase_text: str) -> bool:
+    """For the demo's and the bench's own throwaway stores: seal them with a well-known passphrase unless
+    one is given. Returns True if it set one."""
+    if os.environ.get(PASSPHRASE_ENV) or os.environ.get(PASSPHRASE_FILE_ENV):
+        return False
+    os.environ[PASSPHRASE_ENV] = passphrase_text
+    return True
 
 
 def insecure_allowed() -> bool:
