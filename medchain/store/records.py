@@ -304,6 +304,14 @@ class Journal:
         ).fetchall()
         return [_item(sub, r) for r in rows]
 
+    def item(self, sub_id: int, value_index: int) -> JournalItem:
+        row = self.conn.execute(
+            "SELECT * FROM record_items WHERE submission_id = ? AND value_index = ?", (sub_id, value_index)
+        ).fetchone()
+        if row is None:
+            raise InputError(f"submission {sub_id} has no record {value_index}")
+        return _item(self.get(sub_id), row)
+
     def values(self, sub_id: int) -> list[tuple[bytes, bytes, int]]:
         """A submission's OZ values in value-index order."""
         rows = self.conn.execute(
