@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
 
 from medchain.errors import InputError
 
-__all__ = ["KEY_FILE_FORMAT", "SALT_CONTEXT", "derive_salt"]  # and SaltKeys, now in medchain.store.keys
+__all__ = ["KEY_FILE_FORMAT", "SALT_CONTEXT", "derive_salt"]  # the keys themselves: medchain.store.keys
 
 SALT_CONTEXT = b"MedChain record salt v2\x00"
 KEY_FILE_FORMAT = "medchain-salt-key/1"
@@ -41,11 +40,3 @@ def derive_salt(key: bytes, patient: str, record_hash: bytes, data_class: int) -
     )
     return hmac.new(key, SALT_CONTEXT + message, hashlib.sha256).digest()
 
-
-def __getattr__(name: str) -> Any:
-    """``SaltKeys`` moved to :mod:`medchain.store.keys`; still importable from here (lazily: no circle)."""
-    if name == "SaltKeys":
-        from medchain.store.keys import SaltKeys
-
-        return SaltKeys
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
