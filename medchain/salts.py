@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from eth_utils import to_checksum_address
-
 from medchain.errors import InputError
 from medchain.merkle import abi_encode
 

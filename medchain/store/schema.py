@@ -6,7 +6,8 @@ steps below; :func:`migrate` runs the missing ones in one transaction each, so a
 the previous version intact. A store from a newer medchain is refused instead of being guessed at.
 
 - 2: ``salt_keys.sealed`` (keys encrypted at rest, :mod:`medchain.store.secrets`) and ``store_secrets``
-  (the passphrase's scrypt salt and check value); ``record_submissions (hospital)`` index.
+  (the passphrase's scrypt salt and check value); ``record_submissions (hospital)`` index;
+  ``drug_shipments`` (shipments' serial lists, issue 12; stores that already have it keep it).
 """
 
 from __future__ import annotations
@@ -206,6 +207,16 @@ CREATE TABLE IF NOT EXISTS store_secrets (
     created_at  INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS record_submissions_hospital ON record_submissions (hospital);
+CREATE TABLE IF NOT EXISTS drug_shipments (
+    shipment_id INTEGER PRIMARY KEY,           -- DrugTrace shipment id
+    batch_id    BLOB    NOT NULL,
+    source      INTEGER NOT NULL,              -- 0 = the batch tree, else the shipment the serials came from
+    serial_root BLOB    NOT NULL,
+    serials     TEXT    NOT NULL,              -- JSON list of the shipped serials
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS drug_shipments_batch ON drug_shipments (batch_id);
+CREATE INDEX IF NOT EXISTS drug_shipments_source ON drug_shipments (batch_id, source);
 """
 
 

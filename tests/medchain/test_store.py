@@ -4,6 +4,7 @@ salt keys sealed with the store passphrase, and the index every journal lookup u
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -217,3 +218,56 @@ def test_every_journal_lookup_uses_an_index(tmp_path: Path, plaintext_ok: None) 
         assert not [step for step in plan if step.startswith("SCAN")], (sql[:200], plan)
     by_leaf = [plan for sql, plan in plans if "i.leaf IN" in sql]
     assert by_leaf and all(plan[0] == "SEARCH i USING INDEX record_items_leaf (leaf=?)" for plan in by_leaf)
+
+
+PACKAGE = Path(__file__).resolve().parents[2] / "medchain"
+SQL_TEXT = re.compile(r"[\"'](SELECT |INSERT |UPDATE \w+ SET|DELETE FROM|CREATE (TABLE|INDEX)|PRAGMA )")
+
+
+def test_only_the_store_package_speaks_sql() -> None:
+    """medchain/store/ owns every table: no other module imports sqlite3 or holds an SQL statement."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.is_relative_to(PACKAGE / "store"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"^\s*(import sqlite3|from sqlite3 import)", text, re.MULTILINE) or SQL_TEXT.search(
+            text
+        ):
+            offenders.append(str(path.relative_to(PACKAGE)))
+    assert offenders == []
+    assert (PACKAGE / "store" / "schema.py").is_file()
+
+
+def test_every_table_a_release_1_store_has_is_made_by_the_schema_module(tmp_path: Path) -> None:
+    old = sqlite3.connect(tmp_path / "old.sqlite")
+    old.executescript(RELEASE_1_SQL.read_text(encoding="utf-8"))
+    release_1 = {r[0] for r in old.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    conn = open_store(tmp_path / "new.sqlite")
+    now = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    assert release_1 <= now
+    assert now - release_1 == {"store_secrets", "drug_shipments"}
+
+
+def test_serial_tree_and_shipment_lookups_use_an_index(tmp_path: Path) -> None:
+    from medchain.serials import SerialTree
+    from medchain.store.serials import SerialTrees
+
+    conn = open_store(tmp_path / "s.sqlite")
+    trees = SerialTrees(conn)
+    tree = SerialTree.of(b"\x07" * 32, [f"S{i:04d}" for i in range(40)])
+    trees.save_tree(tree, "09506000134352", "L1", "commissioned")
+    trees.save_shipment(1, SerialTree.of(b"\x07" * 32, ["S0001", "S0002"]), 0)
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    assert trees.proof(b"\x07" * 32, "S0003") == tree.tree.get_proof(tree.serials.index("S0003"))
+    trees.flat_tree(b"\x07" * 32)
+    trees.serials(b"\x07" * 32)
+    assert trees.shipment(1) is not None
+    assert [sid for sid, _ in trees.shipments_of(b"\x07" * 32)] == [1]
+    assert [sid for sid, _ in trees.shipped_from(b"\x07" * 32, 0)] == [1]
+    conn.set_trace_callback(None)
+    plans = _plans(conn, seen)
+    assert len(plans) >= 6
+    for sql, plan in plans:
+        assert not [step for step in plan if step.startswith("SCAN")], (sql[:200], plan)
