@@ -72,6 +72,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
+        # up to 64 MiB of pages (grown only as used): a batch's inserts into a large journal's indexes
+        # revisit their pages instead of reading them again
+        conn.execute("PRAGMA cache_size=-65536")
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(f"cannot open the local store {path}: {exc}") from None
     return conn
@@ -84,6 +87,9 @@ def open_store(path: str | Path) -> sqlite3.Connection:
     conn = connect(path)
     try:
         migrate(conn, str(path))
+    except sqlite3.Error as exc:  # e.g. a read-only copy that still needs its upgrade
+        conn.close()
+        raise ConfigError(f"cannot upgrade the local store {path} to this version's schema: {exc}") from None
     except BaseException:
         conn.close()
         raise

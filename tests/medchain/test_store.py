@@ -271,3 +271,12 @@ def test_serial_tree_and_shipment_lookups_use_an_index(tmp_path: Path) -> None:
     assert len(plans) >= 6
     for sql, plan in plans:
         assert not [step for step in plan if step.startswith("SCAN")], (sql[:200], plan)
+
+
+def test_a_file_that_is_not_a_store_is_one_line(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database, " * 200)
+    with pytest.raises(ConfigError, match="cannot open the local store") as caught:
+        open_store(junk)
+    assert "\n" not in str(caught.value)
+    assert junk.read_bytes() == b"this is not a database, " * 200
