@@ -127,9 +127,6 @@ def run(chain: str = "anvil", out_dir: Path | None = None, records: int = 10_000
     if chain not in (*node_mod.CLIENTS, "pyevm"):
         raise InputError(f"unknown chain {chain!r}: use one of {', '.join((*node_mod.CLIENTS, 'pyevm'))}")
     console = console or Console()
-    from medchain.store.secrets import use_throwaway_passphrase
-
-    use_throwaway_passphrase("medchain-demo")  # throwaway salt keys, sealed all the same
     out = out_dir or project_root() / "reports" / "demo"
     if out.exists():
         shutil.rmtree(out)  # a second run starts clean
