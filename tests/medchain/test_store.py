@@ -280,3 +280,21 @@ def test_a_file_that_is_not_a_store_is_one_line(tmp_path: Path) -> None:
         open_store(junk)
     assert "\n" not in str(caught.value)
     assert junk.read_bytes() == b"this is not a database, " * 200
+
+
+def test_claim_release_and_index_lookups_use_an_index(tmp_path: Path, plaintext_ok: None) -> None:
+    path = tmp_path / "medchain.sqlite"
+    release_1_store(path)
+    conn = open_store(path)
+    claims, releases, index = ClaimJournal(conn, CLAIMS), ReleaseLog(conn), EventIndex(conn, 1337)
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    assert claims.get("C-1") is not None and len(claims.rows()) == 1
+    assert releases.seen(b"\x01" * 32) and not releases.seen(b"\x09" * 32)
+    assert index.last_block() == 9 and index.state() == ([], 0, 9) and index.checkpoints() == []
+    assert index.tx_ids(["0x" + "ab" * 32]) == {}
+    conn.set_trace_callback(None)
+    plans = _plans(conn, seen)
+    assert len(plans) >= 7
+    for sql, plan in plans:
+        assert not [step for step in plan if step.startswith("SCAN")], (sql[:200], plan)
