@@ -4,7 +4,6 @@ accounting of disclosures, the claims ledger, a drug's journey, a member's activ
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +14,7 @@ from medchain import reports
 from medchain.cli.options import CliState, JsonOpt, address_arg, console, err_console, output, state
 from medchain.errors import ConfigError, MedchainError
 from medchain.indexer import Indexer, index_info, indexed_chains
-from medchain.store import default_store_path, open_store
+from medchain.store import Connection, default_store_path, open_store
 
 app = typer.Typer(
     help="Audit (AUDITOR, council, patients): index the suite's events into SQLite and report from them.",
@@ -31,7 +30,7 @@ HtmlOpt = Annotated[
 ]
 
 
-def _open(st: CliState, store: Path | None) -> tuple[sqlite3.Connection, int]:
+def _open(st: CliState, store: Path | None) -> tuple[Connection, int]:
     """The store and chain id. With an explicit --store that holds one chain's index, no node is needed
     (a regulator can read a copied database offline); otherwise the chain id comes from the node."""
     if store is not None:
@@ -51,7 +50,7 @@ def _open(st: CliState, store: Path | None) -> tuple[sqlite3.Connection, int]:
     return open_store(path), chain_id
 
 
-def _check_indexed(conn: sqlite3.Connection, chain_id: int) -> None:
+def _check_indexed(conn: Connection, chain_id: int) -> None:
     if index_info(conn, chain_id) is None:
         raise ConfigError(
             f"chain {chain_id} is not indexed in this store yet: run `medchain audit index` first"
