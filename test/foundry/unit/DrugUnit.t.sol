@@ -189,6 +189,117 @@ contract DrugUnit is Base {
         vm.assertTrue(drugs.batchInfo(other).expired, "expired");
     }
 
+    function test_ship_wholeReceivedSource() public {
+        uint256 id = _ship(manufacturer, distributor, 3);
+        vm.prank(distributor);
+        drugs.receiveShipment(id, 3, bytes32(0));
+        IDrugTrace.SerialSet memory whole = _wholeOf(id);
+        vm.prank(distributor);
+        uint256 onward = drugs.ship(batchId, pharmacy, whole, bytes32(0));
+        IDrugTrace.Shipment memory s = drugs.getShipment(onward);
+        vm.assertEq(s.quantity, 3, "every unit the source delivered");
+        vm.assertEq(drugs.stockOf(batchId, distributor).held, 0, "all shipped on");
+        vm.prank(pharmacy);
+        drugs.receiveShipment(onward, 3, bytes32(0));
+        shipLeaves[onward] = shipLeaves[id]; // same serials, same tree
+        bytes32[] memory p2 = _shipProof(onward, 2);
+        vm.prank(pharmacy);
+        vm.assertTrue(drugs.dispense(batchId, onward, _serial(2), p2, bytes32(0)), "dispensed");
+    }
+
+    function test_ship_wholeSourceThatDeliveredNothing() public {
+        uint256 id = _ship(manufacturer, distributor, 2);
+        vm.prank(distributor);
+        drugs.receiveShipment(id, 0, bytes32(0)); // everything lost on the way
+        IDrugTrace.SerialSet memory whole = _wholeOf(id);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceInvalidQuantity.selector, 0));
+        vm.prank(distributor);
+        drugs.ship(batchId, pharmacy, whole, bytes32(0));
+    }
+
+    function test_ship_sourceMustBeAReceivedShipmentOfTheSameBatch() public {
+        uint256 id = _ship(manufacturer, distributor, 2);
+        IDrugTrace.SerialSet memory fromTransit = _serialSet(id, _range(0, 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDrugTrace.DrugTraceShipmentNotReceived.selector, id, IDrugTrace.ShipmentStatus.InTransit
+            )
+        );
+        vm.prank(distributor);
+        drugs.ship(batchId, pharmacy, fromTransit, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceNotRecipient.selector, id, pharmacy, distributor));
+        vm.prank(pharmacy); // not the source's recipient
+        drugs.ship(batchId, hospital, fromTransit, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceUnknownShipment.selector, 77));
+        fromTransit.source = 77;
+        vm.prank(distributor);
+        drugs.ship(batchId, pharmacy, fromTransit, bytes32(0));
+
+        bytes32 other = _commission("B2", 1, uint64(T0 + 30 days));
+        IDrugTrace.SerialSet memory all = _noSerials();
+        all.proof = new bytes32[](1);
+        all.proof[0] = batchLeaves[other][0]; // one-leaf batch: its root is its leaf
+        vm.prank(manufacturer);
+        uint256 otherId = drugs.ship(other, distributor, all, bytes32(0));
+        vm.prank(distributor);
+        drugs.receiveShipment(otherId, 1, bytes32(0));
+        IDrugTrace.SerialSet memory wrong = _noSerials();
+        wrong.source = otherId;
+        wrong.proof = new bytes32[](1);
+        wrong.proof[0] = batchLeaves[other][0];
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceWrongBatch.selector, otherId, other, batchId));
+        vm.prank(distributor);
+        drugs.ship(batchId, pharmacy, wrong, bytes32(0));
+    }
+
+    function test_ship_serialsMustBeSortedAndInTheSource() public {
+        IDrugTrace.SerialSet memory set = _serialSet(0, _range(0, 2));
+        (set.serialHashes[0], set.serialHashes[1]) = (set.serialHashes[1], set.serialHashes[0]);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceSerialsNotSorted.selector, 1));
+        vm.prank(manufacturer);
+        drugs.ship(batchId, distributor, set, bytes32(0));
+        set.serialHashes[1] = set.serialHashes[0]; // a repeat is not strictly ascending either
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceSerialsNotSorted.selector, 1));
+        vm.prank(manufacturer);
+        drugs.ship(batchId, distributor, set, bytes32(0));
+
+        IDrugTrace.SerialSet memory forged = _serialSet(0, _range(0, 1));
+        forged.proof[0] = keccak256("not a sibling"); // a well-formed multiproof of another root
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceSerialsNotInSource.selector, batchId, 0));
+        vm.prank(manufacturer);
+        drugs.ship(batchId, distributor, forged, bytes32(0));
+
+        uint256 id = _ship(manufacturer, distributor, 2);
+        vm.prank(distributor);
+        drugs.receiveShipment(id, 2, bytes32(0));
+        IDrugTrace.SerialSet memory notShipped = _serialSet(0, _range(3, 1)); // serial 3 stayed at the maker
+        notShipped.source = id;
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceSerialsNotInSource.selector, batchId, id));
+        vm.prank(distributor);
+        drugs.ship(batchId, pharmacy, notShipped, bytes32(0));
+    }
+
+    function test_dispense_needsAReceivedShipment() public {
+        uint256 id = _ship(manufacturer, pharmacy, 2);
+        bytes32[] memory p0 = _shipProof(id, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDrugTrace.DrugTraceShipmentNotReceived.selector, id, IDrugTrace.ShipmentStatus.InTransit
+            )
+        );
+        vm.prank(pharmacy);
+        drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
+        vm.prank(pharmacy);
+        drugs.returnShipment(id, bytes32(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDrugTrace.DrugTraceShipmentNotReceived.selector, id, IDrugTrace.ShipmentStatus.Returned
+            )
+        );
+        vm.prank(pharmacy);
+        drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
+    }
+
     // ---- dispensing ----
 
     function test_dispense_rulesAndDuplicates() public {
@@ -408,6 +519,14 @@ contract DrugUnit is Base {
             inner[i] = innerOf[leaves[i]];
         }
         return IDrugTrace.SerialSet(source, inner, path, flags);
+    }
+
+    /// @dev The SerialSet shipping everything shipment `source` delivered: no serials, proof = [its root].
+    function _wholeOf(uint256 source) internal view returns (IDrugTrace.SerialSet memory set) {
+        set = _noSerials();
+        set.source = source;
+        set.proof = new bytes32[](1);
+        set.proof[0] = Merkle.build(shipLeaves[source])[0];
     }
 
     /// @dev The proof of serial `i` of the main batch in shipment `id`'s tree.
