@@ -122,7 +122,6 @@ contract ClaimsUnit is Base {
         claims.withdrawReserve(1);
     }
 
-
     function test_constructor_rejectsZeroAddresses() public {
         IConsortium c = consortium;
         IConsentRegistry cr = consent;

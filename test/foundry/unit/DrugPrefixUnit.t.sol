@@ -91,15 +91,11 @@ contract DrugPrefixUnit is Base {
         vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceNotAManufacturer.selector, manufacturerKey));
         vm.prank(council[0]);
         drugs.assignPrefix(PREFIX, manufacturerKey); // a key, not the member address
-        vm.expectRevert(
-            abi.encodeWithSelector(IDrugTrace.DrugTraceNoChange.selector, ASSIGN, PREFIX_KEY, address(0))
-        );
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceNoChange.selector, ASSIGN, PREFIX_KEY, address(0)));
         vm.prank(council[0]);
         drugs.assignPrefix(PREFIX, address(0)); // unassigning a free prefix
         _assign(PREFIX, manufacturer);
-        vm.expectRevert(
-            abi.encodeWithSelector(IDrugTrace.DrugTraceNoChange.selector, ASSIGN, PREFIX_KEY, manufacturer)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceNoChange.selector, ASSIGN, PREFIX_KEY, manufacturer));
         vm.prank(council[2]);
         drugs.assignPrefix(PREFIX, manufacturer);
         _suspend(rival);
@@ -188,7 +184,8 @@ contract DrugPrefixUnit is Base {
         vm.prank(manufacturerKey);
         drugs.registerProduct(GTIN, "Amoxicillin 500 mg");
         vm.prank(manufacturerKey);
-        bytes32 before = drugs.commissionBatch(GTIN, "L1", uint64(T0 + 30 days), 2, keccak256("root"), bytes32(0), bytes32(0));
+        bytes32 before =
+            drugs.commissionBatch(GTIN, "L1", uint64(T0 + 30 days), 2, keccak256("root"), bytes32(0), bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceUnauthorized.selector, rival, ROLE_COUNCIL));
         vm.prank(rival);
         drugs.reassignProduct(GTIN, rival);
@@ -227,7 +224,8 @@ contract DrugPrefixUnit is Base {
         vm.prank(manufacturerKey);
         drugs.commissionBatch(GTIN, "L2", uint64(T0 + 30 days), 2, keccak256("root"), bytes32(0), bytes32(0));
         vm.prank(rival);
-        bytes32 later = drugs.commissionBatch(GTIN, "L2", uint64(T0 + 30 days), 2, keccak256("root"), bytes32(0), bytes32(0));
+        bytes32 later =
+            drugs.commissionBatch(GTIN, "L2", uint64(T0 + 30 days), 2, keccak256("root"), bytes32(0), bytes32(0));
         vm.assertEq(drugs.getBatch(later).manufacturer, rival, "later batches are the new owner's");
     }
 
@@ -285,9 +283,7 @@ contract DrugPrefixUnit is Base {
         vm.assertFalse(drugs.assignPrefix(PREFIX, manufacturer), "a suspended approver does not count");
         _assertMotionApproved(id, council[1], ASSIGN, 1);
         vm.assertEq(drugs.motionApprovers(id).length, 2, "both recorded");
-        vm.expectRevert(
-            abi.encodeWithSelector(IDrugTrace.DrugTraceUnauthorized.selector, council[2], ROLE_COUNCIL)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceUnauthorized.selector, council[2], ROLE_COUNCIL));
         vm.prank(council[2]);
         drugs.assignPrefix(PREFIX, manufacturer);
         vm.prank(council[0]);

@@ -472,7 +472,10 @@ contract DrugUnit is Base {
         return _shipFrom(key, to, 0, _range(0, quantity));
     }
 
-    function _shipFrom(address key, address to, uint256 source, uint256[] memory serials) internal returns (uint256 id) {
+    function _shipFrom(address key, address to, uint256 source, uint256[] memory serials)
+        internal
+        returns (uint256 id)
+    {
         IDrugTrace.SerialSet memory set = _serialSet(source, serials);
         vm.prank(key);
         id = drugs.ship(batchId, to, set, keccak256("epcis"));
