@@ -60,7 +60,9 @@ contract DrugUnit is Base {
     // ---- products and batches ----
 
     function test_registerProduct_validation() public {
-        vm.expectPartialRevert(IDrugTrace.DrugTraceUnauthorized.selector);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDrugTrace.DrugTraceUnauthorized.selector, pharmacy, keccak256("MANUFACTURER"))
+        );
         vm.prank(pharmacy);
         drugs.registerProduct(1, "x");
         vm.startPrank(rival);
@@ -183,7 +185,7 @@ contract DrugUnit is Base {
 
         bytes32 other = _commission("B2", 2, uint64(T0 + 1 days));
         vm.warp(T0 + 1 days + 1);
-        vm.expectPartialRevert(IDrugTrace.DrugTraceBatchExpired.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceBatchExpired.selector, other, uint64(T0 + 1 days)));
         vm.prank(manufacturer);
         drugs.ship(other, distributor, _noSerials(), bytes32(0));
         vm.assertTrue(drugs.batchInfo(other).expired, "expired");
@@ -307,25 +309,27 @@ contract DrugUnit is Base {
         vm.prank(pharmacy);
         drugs.receiveShipment(id, 1, bytes32(0)); // one of the two listed packs arrived
         (bytes32[] memory p0, bytes32[] memory p1) = (_shipProof(id, 0), _shipProof(id, 1));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceUnauthorized.selector);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDrugTrace.DrugTraceUnauthorized.selector, distributor, keccak256("PHARMACY"))
+        );
         vm.prank(distributor);
         drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceUnknownShipment.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceUnknownShipment.selector, 99));
         vm.prank(pharmacy);
         drugs.dispense(batchId, 99, _serial(0), p0, bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceSerialNotInShipment.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceSerialNotInShipment.selector, id, _serial(0)));
         vm.prank(pharmacy);
         drugs.dispense(keccak256("nope"), id, _serial(0), p0, bytes32(0)); // the commitment binds the batch
-        vm.expectPartialRevert(IDrugTrace.DrugTraceSerialNotInShipment.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceSerialNotInShipment.selector, id, _serial(3)));
         vm.prank(pharmacy);
         drugs.dispense(batchId, id, _serial(3), p0, bytes32(0)); // not in this shipment
         vm.warp(T0 + 2 hours);
         vm.prank(pharmacy);
         vm.assertTrue(drugs.dispense(batchId, id, _serial(0), p0, bytes32(0)), "first");
-        vm.expectPartialRevert(IDrugTrace.DrugTraceInsufficientStock.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceInsufficientStock.selector, batchId, pharmacy, 0, 1));
         vm.prank(pharmacy);
         drugs.dispense(batchId, id, _serial(1), p1, bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceNotRecipient.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceNotRecipient.selector, id, hospital, pharmacy));
         vm.prank(hospital); // never received the pack: cannot flag it
         drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
         uint256 twice = _ship(manufacturer, hospital, 1); // serial 0 listed a second time
@@ -354,7 +358,7 @@ contract DrugUnit is Base {
         vm.prank(manufacturerKey);
         drugs.recall(batchId, keccak256("r"), bytes32(0));
         bytes32[] memory p0 = _shipProof(id, 0);
-        vm.expectPartialRevert(IDrugTrace.DrugTraceBatchRecalled.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceBatchRecalled.selector, batchId, uint64(T0)));
         vm.prank(hospital);
         drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
 
@@ -368,7 +372,7 @@ contract DrugUnit is Base {
         drugs.receiveShipment(id, 1, bytes32(0));
         vm.warp(T0 + 1 days + 1);
         bytes32[] memory proof = new bytes32[](0); // one-leaf tree
-        vm.expectPartialRevert(IDrugTrace.DrugTraceBatchExpired.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceBatchExpired.selector, other, uint64(T0 + 1 days)));
         vm.prank(hospital);
         drugs.dispense(other, id, "B3-0", proof, bytes32(0));
     }
@@ -383,12 +387,16 @@ contract DrugUnit is Base {
         vm.assertEq(drugs.stockOf(batchId, manufacturer).held, 4, "back at the sender");
         vm.assertEq(uint8(drugs.getShipment(id).status), uint8(IDrugTrace.ShipmentStatus.Cancelled), "cancelled");
         uint256 again = _ship(manufacturer, pharmacy, 2);
-        vm.expectPartialRevert(IDrugTrace.DrugTraceNotRecipient.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceNotRecipient.selector, again, hospital, pharmacy));
         vm.prank(hospital);
         drugs.returnShipment(again, bytes32(0));
         vm.prank(pharmacy);
         drugs.returnShipment(again, bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceShipmentNotInTransit.selector);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDrugTrace.DrugTraceShipmentNotInTransit.selector, again, IDrugTrace.ShipmentStatus.Returned
+            )
+        );
         vm.prank(pharmacy);
         drugs.receiveShipment(again, 2, bytes32(0));
         IDrugTrace.Batch memory b = drugs.getBatch(batchId);
@@ -404,10 +412,12 @@ contract DrugUnit is Base {
         );
         vm.prank(rival);
         drugs.recall(batchId, keccak256("r"), bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceUnauthorized.selector);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDrugTrace.DrugTraceUnauthorized.selector, pharmacy, keccak256("MANUFACTURER"))
+        );
         vm.prank(pharmacy);
         drugs.recall(batchId, keccak256("r"), bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceUnknownBatch.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceUnknownBatch.selector, keccak256("nope")));
         vm.prank(manufacturer);
         drugs.recall(keccak256("nope"), keccak256("r"), bytes32(0));
         vm.warp(T0 + 5);
