@@ -106,6 +106,7 @@ contract DrugTrace is IDrugTrace {
         address previous = product.manufacturer;
         if (previous == address(0)) revert DrugTraceUnknownProduct(gtin);
         if (previous == manufacturer) revert DrugTraceNoChange(MotionKind.ReassignProduct, gtin, manufacturer);
+        if (manufacturer == address(0)) revert DrugTraceNotAManufacturer(manufacturer); // a product always has one
         _checkManufacturer(manufacturer);
         if (!_approve(member, MotionKind.ReassignProduct, gtin, manufacturer)) return false;
         product.manufacturer = manufacturer;
