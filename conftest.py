@@ -61,3 +61,29 @@ def _await_receipt_before_drop_check() -> None:
 
 
 _await_receipt_before_drop_check()
+
+
+def _retry_node_launch() -> None:
+    """brownie launches its development Anvil once and gives up if the process exits at start; on a loaded
+    machine another process can take the chosen port between `_free_port` and the launch (seen in CI-style
+    runs beside other test sessions). Retry twice, each time on a new free port with web3 pointed at it."""
+    from brownie.exceptions import RPCProcessError
+    from brownie.network.rpc import Rpc
+    from brownie.network.web3 import web3
+
+    original = Rpc.launch
+
+    def launch(self: Rpc, cmd: str, **kwargs: object) -> None:
+        for attempt in range(3):
+            try:
+                return original(self, cmd, **kwargs)
+            except RPCProcessError:
+                if attempt == 2 or "port" not in kwargs:
+                    raise
+                kwargs["port"] = _free_port()
+                web3.connect(f"http://127.0.0.1:{kwargs['port']}")
+
+    Rpc.launch = launch  # type: ignore[method-assign]
+
+
+_retry_node_launch()
