@@ -6,16 +6,16 @@ of submitted transactions, indexed events) lives here. Writes happen before tran
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
 from medchain.errors import ConfigError
+from medchain.home import find_home
 
 
 def state_dir() -> Path:
-    """$MEDCHAIN_HOME, else .medchain/ in the current directory."""
-    return Path(os.environ.get("MEDCHAIN_HOME", ".medchain")).resolve()
+    """$MEDCHAIN_HOME, else the nearest .medchain/ in the current directory or a parent (medchain.home)."""
+    return find_home()
 
 
 def default_store_path(chain_id: int) -> Path:

@@ -20,6 +20,7 @@ from medchain.cli import gateway as gateway_cmd
 from medchain.cli import labels as labels_cmd
 from medchain.cli import node as node_cmd
 from medchain.cli import records as records_cmd
+from medchain.cli import sandbox as sandbox_cmd
 from medchain.cli import web as web_cmd
 from medchain.cli.options import CliState, err_console
 from medchain.errors import MedchainError, one_line
@@ -108,6 +109,7 @@ app.add_typer(node_cmd.app, name="node")
 app.add_typer(web_cmd.app, name="web")
 app.add_typer(gateway_cmd.app, name="gateway")
 app.add_typer(demo_cmd.app, name="demo")
+app.add_typer(sandbox_cmd.app, name="sandbox")
 
 
 def main() -> None:
