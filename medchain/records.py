@@ -162,7 +162,7 @@ def collect_batch_inputs(
             raise InputError(f"{target}: directory has no record files")
         if patient is None or data_class is None:
             raise InputError("a directory batch needs --patient and --class (or use a manifest CSV)")
-        rows: list[dict[str, str]] = [{"file": str(p.relative_to(target))} for p in files]  # joined to base once
+        rows: list[dict[str, str]] = [{"file": str(p.relative_to(target))} for p in files]  # joined once
         base = target
     elif target.is_file():
         rows = _read_manifest(target)

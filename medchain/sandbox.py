@@ -7,7 +7,7 @@ tokens minted to both insurers; and <home>/sandbox.env, which exports the named 
 (MEDCHAIN_PRIVATE_KEY_<NAME>), their addresses ($PATIENT, $HOSPITAL_A, …), the RPC URL and the contract
 addresses, for the user to `source`.
 
-Every step checks the chain first, so a second run changes nothing and a run after a lost state file redeploys.
+Every step checks the chain first, so a re-run changes nothing and a run after a lost state file redeploys.
 The keys come from the public development mnemonic (`test … junk`): never for real funds or real data.
 """
 
@@ -181,7 +181,7 @@ def ensure_node(port: int) -> tuple[str, int | None, bool]:
 
 
 def stop_node() -> int | None:
-    """Stop this home's sandbox node (SIGTERM to its process group: Anvil saves its state); its pid or None."""
+    """Stop this home's sandbox node (SIGTERM to its group: Anvil saves its state); its pid or None."""
     info = running_node()
     if info is None:
         _pid_file().unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from medchain.cli import labels as labels_cmd
 from medchain.cli import node as node_cmd
 from medchain.cli import records as records_cmd
 from medchain.cli import sandbox as sandbox_cmd
+from medchain.cli import status as status_cmd
 from medchain.cli import web as web_cmd
 from medchain.cli.options import CliState, err_console
 from medchain.errors import MedchainError, one_line
@@ -70,9 +71,21 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from medchain import __version__
+
+        typer.echo(f"medchain {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit"),
+    ] = False,
     rpc_url: Annotated[
         str | None, typer.Option("--rpc-url", envvar="MEDCHAIN_RPC_URL", help="EVM JSON-RPC endpoint")
     ] = None,
@@ -110,6 +123,7 @@ app.add_typer(web_cmd.app, name="web")
 app.add_typer(gateway_cmd.app, name="gateway")
 app.add_typer(demo_cmd.app, name="demo")
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.command("status")(status_cmd.status)
 
 
 def main() -> None:

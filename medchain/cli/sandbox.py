@@ -18,11 +18,13 @@ app = typer.Typer(
 @app.callback(invoke_without_command=True)
 def sandbox(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="port of the sandbox node")] = 8545,
+    port: Annotated[
+        int, typer.Option(envvar="MEDCHAIN_SANDBOX_PORT", help="port of the sandbox node")
+    ] = 8545,
     json_out: JsonOpt = False,
 ) -> None:
-    """Start (or reuse) a background free-gas Anvil, deploy the suite with a 2-of-3 council, admit every README
-    role, mint test tokens to the insurers and write .medchain/sandbox.env; a re-run changes nothing."""
+    """Start (or reuse) a background free-gas Anvil; deploy the suite with a 2-of-3 council, admit every
+    README role, mint test tokens to the insurers, write .medchain/sandbox.env; a re-run changes nothing."""
     if ctx.invoked_subcommand is not None:
         return
     from medchain.sandbox import make_sandbox
@@ -36,7 +38,9 @@ def sandbox(
     node = "started" if report.started else "already running"
     out.print(f"[green]sandbox[/] free-gas anvil {node} on {report.rpc_url} (chain {report.chain_id}, "
               f"pid {report.pid})", highlight=False)  # fmt: skip
-    out.print("suite deployed (2-of-3 council)" if report.deployed else "suite already deployed", highlight=False)
+    out.print(
+        "suite deployed (2-of-3 council)" if report.deployed else "suite already deployed", highlight=False
+    )
     for what, names in (("admitted", report.admitted), ("operator keys", report.operators)):
         if names:
             out.print(f"{what}: {', '.join(names)}", highlight=False)

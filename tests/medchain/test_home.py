@@ -1,4 +1,4 @@
-"""`.medchain/` is found the way git finds `.git`: MEDCHAIN_HOME wins, else the nearest one up from the cwd."""
+"""`.medchain/` is found the way git finds `.git`: MEDCHAIN_HOME wins, else the nearest one up."""
 
 from __future__ import annotations
 

@@ -471,7 +471,7 @@ def test_journal_survives_reopening(env: Env, tmp_path: Path) -> None:
 def test_a_relative_batch_folder_is_joined_once(
     svc: rs.RecordService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Issue 17: `records batch exports/2026-11/` from the folder above read exports/2026-11/exports/2026-11/…"""
+    """Issue 17: `records batch exports/2026-11/` read exports/2026-11/exports/2026-11/…"""
     folder = tmp_path / "exports" / "2026-11"
     folder.mkdir(parents=True)
     (folder / "enc-1.bin").write_bytes(b"one")
@@ -480,4 +480,5 @@ def test_a_relative_batch_folder_is_joined_once(
     monkeypatch.chdir(tmp_path)
     items = rs.collect_batch_inputs(svc.journal, svc.hospital, Path("exports/2026-11"), patient=PATIENT,
                                     data_class="LAB")  # fmt: skip
-    assert sorted(i.record_hash for i in items) == sorted(hashlib.sha256(b).digest() for b in (b"one", b"two"))
+    expected = sorted(hashlib.sha256(b).digest() for b in (b"one", b"two"))
+    assert sorted(i.record_hash for i in items) == expected

@@ -1,4 +1,4 @@
-"""`medchain sandbox`: one command to a free-gas chain with the README's consortium on it, an env file of named
+"""`medchain sandbox`: one command to a free-gas chain with the README's consortium, an env file of named
 dev accounts, idempotent re-runs, a one-line refusal when the port is taken, and stop/start keeping state."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _env(path: Path) -> dict[str, str]:
     values = {}
     for line in path.read_text().splitlines():
         if line.startswith("export "):
-            name, value = line[len("export "):].split("=", 1)
+            name, value = line[len("export ") :].split("=", 1)
             values[name] = value
     return values
 
@@ -62,14 +62,20 @@ def test_sandbox_is_free_gas_with_every_role_and_an_env_file(sandbox: tuple[int,
         if account.role is not None:
             assert member.status == "ACTIVE" and account.role in member.role_names, account.name
         elif account.operator_of is not None:
-            assert consortium.member_of(c, env[account.variable]) == env[account.operator_of.upper().replace("-", "_")]
+            assert (
+                consortium.member_of(c, env[account.variable])
+                == env[account.operator_of.upper().replace("-", "_")]
+            )
         elif account.index < 3:
             assert "COUNCIL" in member.role_names, account.name
         else:
             assert member.status == "NONE" and consortium.member_of(c, env[account.variable]) is None
     token = suite.require("token")
     for insurer in ("INSURER_X", "INSURER_Y"):
-        assert token.functions.balanceOf(env[insurer]).call() == INSURER_FLOAT * 10 ** token.functions.decimals().call()
+        assert (
+            token.functions.balanceOf(env[insurer]).call()
+            == INSURER_FLOAT * 10 ** token.functions.decimals().call()
+        )
     # a patient without ETH sends its own transaction on the free-gas chain
     patient = w3.eth.account.from_key(env["MEDCHAIN_PRIVATE_KEY_PATIENT"])
     result = CliRunner().invoke(
