@@ -127,3 +127,29 @@ def test_a_taken_port_is_one_line(medchain_home: Path) -> None:
 def test_stop_without_a_sandbox_says_so(medchain_home: Path) -> None:
     result = CliRunner().invoke(app, ["sandbox", "stop"])
     assert result.exit_code == 0 and "no sandbox node is running" in result.output
+
+
+def test_status_names_the_chain_the_manifest_and_the_account_roles(
+    sandbox: tuple[int, dict[str, object]],
+) -> None:
+    port, report = sandbox
+    env = _env(Path(str(report["envFile"])))
+    keys = {k: v for k, v in env.items() if k.startswith("MEDCHAIN_PRIVATE_KEY_")}
+    runner = CliRunner()
+    args = ["--rpc-url", env["MEDCHAIN_RPC_URL"], "--account", "officer-1", "status", "--json"]
+    result = runner.invoke(app, args, env=keys, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["chainId"] == 1337 and info["deployed"] is True and info["baseFeePerGas"] == 0
+    assert info["account"] == f"officer-1 {env['OFFICER_1']}"
+    assert info["member"] == f"Insurer X 平安健康 {env['INSURER_X']} (operator key)"
+    assert info["roles"] == ["INSURER"] and info["memberStatus"] == "ACTIVE"
+    result = runner.invoke(app, ["--rpc-url", env["MEDCHAIN_RPC_URL"], "status", "--json"], catch_exceptions=False)
+    assert "account" not in json.loads(result.stdout)
+
+
+def test_version() -> None:
+    from medchain import __version__
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output == f"medchain {__version__}\n"
