@@ -293,6 +293,25 @@ class AnchorReport:
         }
 
 
+def refuse_anchored_elsewhere(journal: Journal, items: Sequence[Item]) -> None:
+    """InputError when this store already journaled one of ``items``' files for another patient or data class
+    (issue 17 item 8: usually a wrong --patient or --class; `--force` anchors it again)."""
+    for item in items:
+        for other in journal.find(record_hash=item.record_hash):
+            if other.state == "conflict" or other.leaf == item.leaf:
+                continue
+            same_patient = (other.patient or "").lower() == (item.patient or "").lower()
+            was = f"as {DATA_CLASS_NAMES.get(other.data_class, other.data_class)}"
+            now = f"as {DATA_CLASS_NAMES.get(item.data_class, item.data_class)}"
+            if not same_patient:
+                was, now = f"for patient {other.patient} {was}", f"for {item.patient} {now}"
+            what = item.source or "0x" + item.record_hash.hex()
+            raise InputError(
+                f"{what}: this store already anchored it {was} (submission {other.submission.id}): "
+                f"check --patient/--class, or pass --force to anchor it {now} too"
+            )
+
+
 def resume(svc: RecordService, progress: Progress | None = None) -> list[Submission]:
     """Settles every unfinished submission of this journal (after a crash or a node restart)."""
     pending = svc.journal.unfinished()
@@ -306,11 +325,15 @@ def anchor_files(
     data_class: int | str,
     *,
     amends: bytes | None = None,
+    force: bool = False,
 ) -> AnchorReport:
-    """Anchors hashed files of one patient and class (anchor/anchorMany, or amend of ``amends``)."""
+    """Anchors hashed files of one patient and class (anchor/anchorMany, or amend of ``amends``). A file this
+    store anchored for another patient or class is refused unless ``force``."""
     report = AnchorReport()
     klass = parse_data_class(data_class)
     items = [item_for(svc.journal, svc.hospital, r, patient, klass) for r in results]
+    if not force:
+        refuse_anchored_elsewhere(svc.journal, items)
     recheck(svc, [i.leaf for i in items])
     resumed = resume(svc)
     report.resumed = len(resumed)
@@ -340,10 +363,14 @@ def anchor_batch(
     uri: str = "",
     source: str = "",
     progress: Progress | None = None,
+    force: bool = False,
 ) -> AnchorReport:
     """Anchors records as one Merkle batch: resume first, drop what is journaled, build the tree, journal it,
-    then send (constant gas whatever the size)."""
+    then send (constant gas whatever the size). A record this store anchored for another patient or class is
+    refused unless ``force``."""
     report = AnchorReport()
+    if not force:
+        refuse_anchored_elsewhere(svc.journal, items)
     if progress is not None:
         progress("tree", 0, len(items))
     all_leaves = hash_leaves([i.value for i in items], RECORD_LEAF_ENCODING)

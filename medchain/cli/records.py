@@ -37,6 +37,10 @@ StoreOpt = Annotated[
 ]
 PatientOpt = Annotated[str | None, typer.Option("--patient", help="patient address")]
 ClassOpt = Annotated[str | None, typer.Option("--class", help="data class name or code (e.g. LAB, 3)")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="anchor a file this store already anchored for another patient or class"),
+]
 ModeOpt = Annotated[
     str, typer.Option("--mode", help="auto | fhir | raw: how to hash (auto: FHIR JSON if it is one)")
 ]
@@ -101,6 +105,7 @@ def anchor_cmd(
     ] = None,
     mode: ModeOpt = "auto",
     validate: Annotated[bool, typer.Option(help="check FHIR structure with fhir.resources")] = False,
+    force: ForceOpt = False,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -110,7 +115,7 @@ def anchor_cmd(
     results = [hash_file(f, mode=mode, validate=validate) for f in files]
     svc = _service(st, store, signer=True, write=True)
     previous = svc_mod.one(svc.journal, amends).leaf if amends else None
-    report = svc_mod.anchor_files(svc, results, patient, data_class, amends=previous)
+    report = svc_mod.anchor_files(svc, results, patient, data_class, amends=previous, force=force)
     _report(st, report)
 
 
@@ -126,6 +131,7 @@ def batch_cmd(
         str, typer.Option(help="where the batch's proofs are served ('' = the member's endpoint)")
     ] = "",
     mode: ModeOpt = "auto",
+    force: ForceOpt = False,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -147,7 +153,9 @@ def batch_cmd(
             mode=mode,
             progress=progress,
         )
-        report = svc_mod.anchor_batch(svc, items, uri=uri, source=str(source), progress=progress)
+        report = svc_mod.anchor_batch(
+            svc, items, uri=uri, source=str(source), progress=progress, force=force
+        )
     _report(st, report)
 
 
@@ -168,6 +176,27 @@ def journal_cmd(ctx: typer.Context, store: StoreOpt = None, json_out: JsonOpt = 
     svc = _service(st, store)
     rows = [svc_mod.submission_dict(s) for s in svc.journal.submissions()]
     output(st, rows, title="record journal")
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    patient: PatientOpt = None,
+    data_class: ClassOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List the records this store anchored on this chain (optionally one patient's or one class's)."""
+    from medchain.listings import anchored_records
+
+    st = state(ctx, json_out)
+    _checked(patient, data_class)
+    svc = _service(st, store)
+    who = svc_mod.checked_address(patient, "patient") if patient else None
+    klass = parse_data_class(data_class) if data_class is not None else None
+    rows = anchored_records(svc.journal, who, klass)
+    shown = [{k: v for k, v in r.items() if k != "leaf"} for r in rows]
+    output(st, rows, shown, title="records anchored from this store")
 
 
 @app.command("verify")

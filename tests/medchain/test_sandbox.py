@@ -144,7 +144,8 @@ def test_status_names_the_chain_the_manifest_and_the_account_roles(
     assert info["account"] == f"officer-1 {env['OFFICER_1']}"
     assert info["member"] == f"Insurer X 平安健康 {env['INSURER_X']} (operator key)"
     assert info["roles"] == ["INSURER"] and info["memberStatus"] == "ACTIVE"
-    result = runner.invoke(app, ["--rpc-url", env["MEDCHAIN_RPC_URL"], "status", "--json"], catch_exceptions=False)
+    args = ["--rpc-url", env["MEDCHAIN_RPC_URL"], "status", "--json"]
+    result = runner.invoke(app, args, catch_exceptions=False)
     assert "account" not in json.loads(result.stdout)
 
 
