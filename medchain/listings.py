@@ -1,10 +1,12 @@
-"""What exists in this store: the records it anchored (for `medchain records list`)."""
+"""What exists: the records this store anchored (`medchain records list`), a holder's policies
+(`medchain claims policies`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from medchain.codes import DATA_CLASS_NAMES
+from medchain.contracts import Suite
 from medchain.journal import Journal
 from medchain.timefmt import iso
 
@@ -34,3 +36,22 @@ def anchored_records(
                 "leaf": "0x" + item.leaf.hex(),
             })  # fmt: skip
     return rows
+
+
+def policies(
+    suite: Suite, holder: str | None = None, insurer: str | None = None, from_block: int = 0
+) -> list[Any]:
+    """Policies issued on this chain (from PolicyCreated events, filtered on chain by holder and/or insurer
+    member), each read back with its current paid / committed amounts, in issue order."""
+    from medchain.claims import get_policy
+
+    filters: dict[str, Any] = {}
+    if holder is not None:
+        filters["holder"] = holder
+    if insurer is not None:
+        filters["insurer"] = insurer
+    logs = suite.require("claims").events.PolicyCreated().get_logs(
+        from_block=from_block, argument_filters=filters or None
+    )
+    ids = dict.fromkeys(int(log["args"]["policyId"]) for log in logs)
+    return [get_policy(suite, policy_id) for policy_id in ids]

@@ -191,6 +191,32 @@ def policy_show(
     _print_policy(st, svc.get_policy(suite, policy_id), svc.currency(suite))
 
 
+@app.command("policies")
+def policies_cmd(
+    ctx: typer.Context,
+    holder: Annotated[str | None, typer.Option("--holder", help="only this holder's policies")] = None,
+    insurer: Annotated[str | None, typer.Option("--insurer", help="only this insurer member's")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List policies (a holder's with --holder, an insurer's with --insurer) with what is left of each."""
+    from medchain.listings import policies
+
+    st = state(ctx, json_out)
+    who = address_arg(holder, "holder") if holder else None
+    member = address_arg(insurer, "insurer") if insurer else None
+    suite = st.suite()
+    money = svc.currency(suite)
+    found = policies(suite, who, member, st.deploy_block("ClaimsManager"))
+    if st.json:
+        output(st, [asdict(p) | {"remaining": p.remaining} for p in found])
+        return
+    rows = [{
+        "policy": p.id, "holder": p.holder, "insurer": p.insurer, "coverage": money.fmt(p.coverage),
+        "remaining": money.fmt(p.remaining), "valid from": _date(p.valid_from), "valid until": _date(p.valid_until),
+    } for p in found]  # fmt: skip
+    output(st, rows, title="policies")
+
+
 def _print_policy(st: CliState, policy: svc.PolicyInfo, money: svc.Currency) -> None:
     data = asdict(policy) | {"remaining": policy.remaining}
     shown = {

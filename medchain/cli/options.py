@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,9 +23,16 @@ from medchain.errors import ConfigError
 from medchain.text import is_digits
 
 
+#: the width of output that goes to a pipe or a file: tables are never cut (full addresses and hashes)
+PIPE_WIDTH = 1000
+
+
 def console() -> Console:
-    """Standard output, measured now: COLUMNS and the terminal are read at each use, not at import."""
-    return Console()
+    """Standard output, measured now: COLUMNS and the terminal are read at each use, not at import. Piped or
+    redirected output (no TTY, no COLUMNS) is not cut at 80 columns: tables keep full addresses."""
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+        return Console()
+    return Console(width=PIPE_WIDTH)
 
 
 def err_console() -> Console:

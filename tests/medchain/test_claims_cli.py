@@ -254,3 +254,19 @@ def test_withdraw_and_pay_commands(cli: Claims, env: Env, tmp_path: Path) -> Non
 
 def test_unknown_claim_is_one_line(cli: Claims) -> None:
     assert cli.fails("show", "987654") == "error: there is no claim 987654"
+
+
+def test_policies_lists_a_holders_policies(cli: Claims, env: Env) -> None:
+    """Issue 17: `claims policies --holder` (and --insurer), with what is left of each."""
+    before = cli.json("policies", "--holder", env.stranger)
+    created = cli.json(
+        "policy", "create", "--holder", env.stranger, "--coverage", "1234.00", "--days", "30", account=INSURER
+    )
+    rows = cli.json("policies", "--holder", env.stranger)
+    assert [r["id"] for r in rows] == [*(r["id"] for r in before), created["id"]]
+    assert rows[-1]["holder"] == env.stranger and rows[-1]["remaining"] == 123_400
+    assert created["id"] in [r["id"] for r in cli.json("policies", "--insurer", env.insurer)]
+    assert created["id"] not in [r["id"] for r in cli.json("policies", "--insurer", env.insurer_b)]
+    table = cli("policies", "--holder", env.stranger)
+    assert table.exit_code == 0 and "1,234.00 tCNY" in table.stdout and env.stranger in table.stdout
+    assert cli.fails("policies", "--holder", "0x12").startswith("error: ")
