@@ -22,7 +22,6 @@ from medchain.deploy import load_suite, read_manifest
 from medchain.errors import ConfigError
 from medchain.text import is_digits
 
-
 #: the width of output that goes to a pipe or a file: tables are never cut (full addresses and hashes)
 PIPE_WIDTH = 1000
 
