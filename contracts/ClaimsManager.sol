@@ -418,7 +418,7 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
         recordHashes = new bytes32[](evidence.length);
         uint64 classes;
         bool allAnchoredByClaimant = true;
-        address lastActive; // evidence usually comes from one hospital: check each hospital once in a row
+        address lastActive = address(0); // evidence usually comes from one hospital: check each once in a row
         for (uint256 i = 0; i < evidence.length; ++i) {
             Evidence calldata item = evidence[i];
             address hospital = _anchoringHospital(holder, item);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IConsortium} from "../interfaces/IConsortium.sol";
 import {IDrugTrace} from "../interfaces/IDrugTrace.sol";
@@ -11,15 +12,31 @@ import {Roles} from "./libraries/Roles.sol";
 /// flags, recalls and expiry. Stores public supply-chain data only (see IDrugTrace); roles and members come
 /// from the Consortium.
 contract DrugTrace is IDrugTrace {
-    /// @dev Shipment storage: three slots, status derived from the times (shippedAt != 0: exists).
+    /// @dev Shipment storage: four slots (the source is in DrugShipped only). A dispense reads slots 2 and 3
+    /// only: the commitment binds the batch, so the batch id in slot 0 is not read (2,100 gas, 3% of a dispense).
     struct StoredShipment {
         bytes32 batchId; // slot 0
         address from; // slot 1: 20 + 4 + 8 bytes
         uint32 quantity;
         uint64 shippedAt;
-        address to; // slot 2: 20 + 4 + 8 bytes
+        address to; // slot 2: 20 + 1 + 4 + 5 bytes (uint40 seconds last until year 36812)
+        ShipmentStatus status;
         uint32 quantityReceived;
-        uint64 receivedAt;
+        uint40 closedAt; // received, cancelled or returned
+        bytes32 serialCommitment; // slot 3: keccak256(abi.encode(batchId, serialRoot))
+    }
+
+    /// @dev A GS1 Company Prefix's owner, and how many assigned prefixes start with it (always 0 or the
+    /// prefix is unassigned: prefixes never nest).
+    struct PrefixEntry {
+        address manufacturer;
+        uint32 nested;
+    }
+
+    /// @dev An open council motion: when its first approval came, and the approving members.
+    struct Motion {
+        uint64 openedAt;
+        address[] approvers; // one entry per council member: bounded by the council's size
     }
 
     /// @dev First dispense of a serial and its duplicate count: one slot (20 + 8 + 4 bytes).
@@ -37,6 +54,11 @@ contract DrugTrace is IDrugTrace {
 
     /// @dev A GTIN-14 has 14 digits.
     uint64 private constant _GTIN_LIMIT = 1e14;
+    /// @dev The GTIN-13 inside a GTIN-14 (after the indicator digit) has 13 digits.
+    uint64 private constant _GTIN13_LIMIT = 1e13;
+    /// @dev A GS1 Company Prefix has 6..12 digits.
+    uint256 private constant _MIN_PREFIX_DIGITS = 6;
+    uint256 private constant _MAX_PREFIX_DIGITS = 12;
     /// @dev GS1 AI 10 (batch/lot) holds up to 20 characters.
     uint256 private constant _MAX_LOT_LENGTH = 20;
 
@@ -49,10 +71,46 @@ contract DrugTrace is IDrugTrace {
     mapping(bytes32 serialLeaf => Dispensation) private _dispensations;
     mapping(bytes32 serialLeaf => DuplicateScan) private _lastDuplicates;
     uint256 private _shipmentCount;
+    mapping(uint64 prefixKey => PrefixEntry) private _prefixes;
+    mapping(bytes32 motionId => Motion) private _motions;
+    mapping(bytes32 subject => uint256) private _motionRounds;
 
     constructor(IConsortium consortium_) {
         if (address(consortium_) == address(0)) revert DrugTraceZeroAddress();
         _consortium = consortium_;
+    }
+
+    // ---- GS1 Company Prefixes and product ownership ----
+
+    /// @inheritdoc IDrugTrace
+    function assignPrefix(string calldata prefix, address manufacturer) external returns (bool done) {
+        address member = _authorized(msg.sender, Roles.COUNCIL);
+        uint64 key = prefixKey(prefix);
+        address previous = _prefixes[key].manufacturer;
+        if (previous == manufacturer) revert DrugTraceNoChange(MotionKind.AssignPrefix, key, manufacturer);
+        if (manufacturer != address(0)) _checkManufacturer(manufacturer);
+        if (previous == address(0)) _checkNoOverlap(prefix, key);
+        if (!_approve(member, MotionKind.AssignPrefix, key, manufacturer)) return false;
+        if (previous == address(0) || manufacturer == address(0)) {
+            _countNested(key, manufacturer == address(0));
+        }
+        _prefixes[key].manufacturer = manufacturer;
+        emit PrefixAssigned(prefix, manufacturer, previous);
+        return true;
+    }
+
+    /// @inheritdoc IDrugTrace
+    function reassignProduct(uint64 gtin, address manufacturer) external returns (bool done) {
+        address member = _authorized(msg.sender, Roles.COUNCIL);
+        Product storage product = _products[gtin];
+        address previous = product.manufacturer;
+        if (previous == address(0)) revert DrugTraceUnknownProduct(gtin);
+        if (previous == manufacturer) revert DrugTraceNoChange(MotionKind.ReassignProduct, gtin, manufacturer);
+        _checkManufacturer(manufacturer);
+        if (!_approve(member, MotionKind.ReassignProduct, gtin, manufacturer)) return false;
+        product.manufacturer = manufacturer;
+        emit ProductReassigned(gtin, manufacturer, previous);
+        return true;
     }
 
     // ---- products and batches ----
@@ -63,6 +121,8 @@ contract DrugTrace is IDrugTrace {
         if (gtin == 0 || gtin >= _GTIN_LIMIT) revert DrugTraceInvalidGtin(gtin);
         Product storage product = _products[gtin];
         if (product.manufacturer != address(0)) revert DrugTraceProductExists(gtin, product.manufacturer);
+        (address owner,) = prefixOf(gtin);
+        if (owner != member) revert DrugTraceGtinOutsidePrefixes(gtin, member);
         product.manufacturer = member;
         product.registeredAt = _time();
         product.name = name;
@@ -94,28 +154,32 @@ contract DrugTrace is IDrugTrace {
     // ---- custody ----
 
     /// @inheritdoc IDrugTrace
-    function ship(bytes32 batchId, address to, uint32 quantity, bytes32 epcisHash)
+    function ship(bytes32 batchId, address to, SerialSet calldata serials, bytes32 epcisHash)
         external
         returns (uint256 shipmentId)
     {
         address from = _activeMember(msg.sender);
         Batch storage batch = _existingBatch(batchId);
-        if (quantity == 0) revert DrugTraceInvalidQuantity(quantity);
         _checkRecipient(batchId, batch, from, to);
+        (bytes32 root, uint32 quantity) = _shippedSerials(batchId, batch, from, serials);
+        if (quantity == 0) revert DrugTraceInvalidQuantity(quantity);
         _takeStock(batchId, from, quantity);
         batch.inTransit += quantity;
         shipmentId = ++_shipmentCount;
-        _shipments[shipmentId] = StoredShipment(batchId, from, quantity, _time(), to, 0, 0);
-        emit DrugShipped(batchId, shipmentId, from, to, quantity, epcisHash);
+        _shipments[shipmentId] = StoredShipment(
+            batchId, from, quantity, _time(), to, ShipmentStatus.InTransit, 0, 0, _commit(batchId, root)
+        );
+        emit DrugShipped(batchId, shipmentId, from, to, quantity, serials.source, root, epcisHash);
     }
 
     /// @inheritdoc IDrugTrace
     function receiveShipment(uint256 shipmentId, uint32 quantityReceived, bytes32 epcisHash) external {
-        StoredShipment storage shipment = _pendingShipment(shipmentId);
+        StoredShipment storage shipment = _inTransit(shipmentId);
         (address to, uint32 shipped, bytes32 batchId) = (shipment.to, shipment.quantity, shipment.batchId);
         if (_activeMember(msg.sender) != to) revert DrugTraceNotRecipient(shipmentId, msg.sender, to);
         if (quantityReceived > shipped) revert DrugTraceReceivedExceedsShipped(shipmentId, shipped, quantityReceived);
-        (shipment.quantityReceived, shipment.receivedAt) = (quantityReceived, _time());
+        (shipment.status, shipment.quantityReceived, shipment.closedAt) =
+            (ShipmentStatus.Received, quantityReceived, uint40(block.timestamp));
         Batch storage batch = _batches[batchId];
         batch.inTransit -= shipped;
         batch.lost += shipped - quantityReceived;
@@ -126,25 +190,46 @@ contract DrugTrace is IDrugTrace {
         }
     }
 
+    /// @inheritdoc IDrugTrace
+    function cancelShipment(uint256 shipmentId, bytes32 epcisHash) external {
+        StoredShipment storage shipment = _inTransit(shipmentId);
+        address from = shipment.from;
+        if (_activeMember(msg.sender) != from) revert DrugTraceNotSender(shipmentId, msg.sender, from);
+        uint32 quantity = _unship(shipment, ShipmentStatus.Cancelled);
+        emit ShipmentCancelled(shipment.batchId, shipmentId, from, quantity, epcisHash);
+    }
+
+    /// @inheritdoc IDrugTrace
+    function returnShipment(uint256 shipmentId, bytes32 epcisHash) external {
+        StoredShipment storage shipment = _inTransit(shipmentId);
+        address to = shipment.to;
+        if (_activeMember(msg.sender) != to) revert DrugTraceNotRecipient(shipmentId, msg.sender, to);
+        uint32 quantity = _unship(shipment, ShipmentStatus.Returned);
+        emit ShipmentReturned(shipment.batchId, shipmentId, to, shipment.from, quantity, epcisHash);
+    }
+
     // ---- dispensing ----
 
     /// @inheritdoc IDrugTrace
-    function dispense(bytes32 batchId, string calldata serial, bytes32[] calldata proof, bytes32 epcisHash)
-        external
-        returns (bool first)
-    {
+    function dispense(
+        bytes32 batchId,
+        uint256 shipmentId,
+        string calldata serial,
+        bytes32[] calldata proof,
+        bytes32 epcisHash
+    ) external returns (bool first) {
         address member = _dispenser(msg.sender);
-        Batch storage batch = _existingBatch(batchId);
+        StoredShipment storage shipment = _receivedBy(shipmentId, member);
         bytes32 leaf = serialLeaf(batchId, serial);
-        if (!MerkleProof.verifyCalldata(proof, batch.serialRoot, leaf)) {
-            revert DrugTraceInvalidSerialProof(batchId, serial);
+        if (_commit(batchId, MerkleProof.processProofCalldata(proof, leaf)) != shipment.serialCommitment) {
+            revert DrugTraceSerialNotInShipment(shipmentId, serial);
         }
         Dispensation storage dispensation = _dispensations[leaf];
         if (dispensation.member != address(0)) {
             _flagDuplicate(batchId, leaf, dispensation, member, epcisHash);
             return false;
         }
-        _checkUsable(batchId, batch);
+        _checkUsable(batchId, _batches[batchId]);
         _dispenseOne(batchId, member);
         (dispensation.member, dispensation.at) = (member, _time());
         emit DrugDispensed(batchId, leaf, member, epcisHash);
@@ -167,6 +252,50 @@ contract DrugTrace is IDrugTrace {
     /// @inheritdoc IDrugTrace
     function consortium() external view returns (address) {
         return address(_consortium);
+    }
+
+    /// @inheritdoc IDrugTrace
+    function prefixOwner(string calldata prefix) external view returns (address) {
+        return _prefixes[prefixKey(prefix)].manufacturer;
+    }
+
+    /// @inheritdoc IDrugTrace
+    function prefixOf(uint64 gtin) public view returns (address manufacturer, uint8 digits) {
+        uint64 gtin13 = gtin % _GTIN13_LIMIT;
+        uint64 scale = 1e7; // 10^(13 - 6): the shortest prefix first
+        for (uint256 d = _MIN_PREFIX_DIGITS; d <= _MAX_PREFIX_DIGITS; ++d) {
+            manufacturer = _prefixes[uint64(10 ** d) + gtin13 / scale].manufacturer;
+            if (manufacturer != address(0)) return (manufacturer, uint8(d));
+            scale /= 10;
+        }
+        return (address(0), 0);
+    }
+
+    /// @inheritdoc IDrugTrace
+    function motionId(MotionKind kind, uint64 subject, address manufacturer) public view returns (bytes32) {
+        uint256 round = _motionRounds[keccak256(abi.encode(kind, subject))];
+        return keccak256(abi.encode(kind, subject, manufacturer, round));
+    }
+
+    /// @inheritdoc IDrugTrace
+    function motionApprovers(bytes32 id) external view returns (address[] memory) {
+        Motion storage motion = _motions[id];
+        if (_lapsed(motion)) return new address[](0);
+        return motion.approvers;
+    }
+
+    /// @inheritdoc IDrugTrace
+    function prefixKey(string calldata prefix) public pure returns (uint64 key) {
+        bytes calldata digits = bytes(prefix);
+        uint256 length = digits.length;
+        if (length < _MIN_PREFIX_DIGITS || length > _MAX_PREFIX_DIGITS) revert DrugTraceInvalidPrefix(prefix);
+        uint64 value;
+        for (uint256 i; i < length; ++i) {
+            uint8 c = uint8(digits[i]);
+            if (c < 0x30 || c > 0x39) revert DrugTraceInvalidPrefix(prefix);
+            value = value * 10 + (c - 0x30);
+        }
+        key = uint64(10 ** length) + value;
     }
 
     /// @inheritdoc IDrugTrace
@@ -195,10 +324,17 @@ contract DrugTrace is IDrugTrace {
     /// @inheritdoc IDrugTrace
     function getShipment(uint256 shipmentId) external view returns (Shipment memory) {
         StoredShipment storage s = _shipments[shipmentId];
-        ShipmentStatus status = s.shippedAt == 0
-            ? ShipmentStatus.None
-            : (s.receivedAt == 0 ? ShipmentStatus.InTransit : ShipmentStatus.Received);
-        return Shipment(status, s.batchId, s.from, s.to, s.quantity, s.quantityReceived, s.shippedAt, s.receivedAt);
+        return Shipment(
+            s.status,
+            s.batchId,
+            s.from,
+            s.to,
+            s.quantity,
+            s.quantityReceived,
+            s.shippedAt,
+            s.closedAt,
+            s.serialCommitment
+        );
     }
 
     /// @inheritdoc IDrugTrace
@@ -256,6 +392,71 @@ contract DrugTrace is IDrugTrace {
         if (owner != member) revert DrugTraceNotManufacturer(account, member, owner);
     }
 
+    /// @dev `manufacturer` is an active member address holding MANUFACTURER.
+    function _checkManufacturer(address manufacturer) private view {
+        if (_consortium.authorizedMember(manufacturer, Roles.MANUFACTURER) != manufacturer) {
+            revert DrugTraceNotAManufacturer(manufacturer);
+        }
+    }
+
+    /// @dev Records COUNCIL member `member` as approving (kind, subject, manufacturer); true once the
+    /// approving members that are active COUNCIL now reach the Consortium's threshold (the motion then closes
+    /// and every open motion on the same subject lapses). Loops run over the approvers: at most one per council
+    /// member.
+    function _approve(address member, MotionKind kind, uint64 subject, address manufacturer) private returns (bool) {
+        bytes32 id = motionId(kind, subject, manufacturer);
+        Motion storage motion = _motions[id];
+        if (_lapsed(motion)) delete motion.approvers;
+        if (motion.approvers.length == 0) motion.openedAt = _time();
+        uint256 count = motion.approvers.length;
+        uint256 active = 1; // the caller
+        for (uint256 i; i < count; ++i) {
+            address approver = motion.approvers[i];
+            if (approver == member) revert DrugTraceAlreadyApproved(id, member);
+            if (_consortium.authorizedMember(approver, Roles.COUNCIL) == approver) ++active;
+        }
+        motion.approvers.push(member);
+        uint256 threshold = _consortium.threshold();
+        emit MotionApproved(id, member, kind, active, threshold);
+        if (active < threshold) return false;
+        delete _motions[id];
+        ++_motionRounds[keccak256(abi.encode(kind, subject))];
+        return true;
+    }
+
+    /// @dev An open motion whose first approval is older than the Consortium's proposal lifetime.
+    function _lapsed(Motion storage motion) private view returns (bool) {
+        return motion.approvers.length != 0 && _time() > motion.openedAt + _consortium.proposalLifetime();
+    }
+
+    /// @dev Refuses prefix `key` if a shorter assigned prefix starts it, or an assigned longer one starts with it.
+    function _checkNoOverlap(string calldata prefix, uint64 key) private view {
+        if (_prefixes[key].nested != 0) revert DrugTracePrefixOverlaps(prefix);
+        uint256 digits = bytes(prefix).length;
+        uint64 value = key - uint64(10 ** digits);
+        for (uint256 d = digits - 1; d >= _MIN_PREFIX_DIGITS; --d) {
+            value /= 10;
+            if (_prefixes[uint64(10 ** d) + value].manufacturer != address(0)) revert DrugTracePrefixOverlaps(prefix);
+        }
+    }
+
+    /// @dev Counts prefix `key` in (or, `remove`, out of) every shorter prefix that starts it.
+    function _countNested(uint64 key, bool remove) private {
+        uint256 digits = _digitsOf(key);
+        uint64 value = key - uint64(10 ** digits);
+        for (uint256 d = digits - 1; d >= _MIN_PREFIX_DIGITS; --d) {
+            value /= 10;
+            PrefixEntry storage shorter = _prefixes[uint64(10 ** d) + value];
+            shorter.nested = remove ? shorter.nested - 1 : shorter.nested + 1;
+        }
+    }
+
+    /// @dev The number of digits of prefix key 10^digits + value.
+    function _digitsOf(uint64 key) private pure returns (uint256 digits) {
+        digits = _MAX_PREFIX_DIGITS;
+        while (uint64(10 ** digits) > key) --digits;
+    }
+
     /// @dev The PHARMACY (else HOSPITAL) member of `account`; reported as lacking PHARMACY otherwise.
     function _dispenser(address account) private view returns (address member) {
         member = _consortium.authorizedMember(account, Roles.PHARMACY);
@@ -298,10 +499,86 @@ contract DrugTrace is IDrugTrace {
         if (batch.status == BatchStatus.None) revert DrugTraceUnknownBatch(batchId);
     }
 
-    function _pendingShipment(uint256 shipmentId) private view returns (StoredShipment storage shipment) {
+    function _inTransit(uint256 shipmentId) private view returns (StoredShipment storage shipment) {
         shipment = _shipments[shipmentId];
-        if (shipment.shippedAt == 0) revert DrugTraceUnknownShipment(shipmentId);
-        if (shipment.receivedAt != 0) revert DrugTraceShipmentAlreadyReceived(shipmentId, shipment.receivedAt);
+        ShipmentStatus status = shipment.status;
+        if (status == ShipmentStatus.None) revert DrugTraceUnknownShipment(shipmentId);
+        if (status != ShipmentStatus.InTransit) revert DrugTraceShipmentNotInTransit(shipmentId, status);
+    }
+
+    /// @dev Shipment `shipmentId`, received by `member` (reverts otherwise).
+    function _receivedBy(uint256 shipmentId, address member) private view returns (StoredShipment storage shipment) {
+        shipment = _shipments[shipmentId];
+        (ShipmentStatus status, address to) = (shipment.status, shipment.to);
+        if (status == ShipmentStatus.None) revert DrugTraceUnknownShipment(shipmentId);
+        if (to != member) revert DrugTraceNotRecipient(shipmentId, msg.sender, to);
+        if (status != ShipmentStatus.Received) revert DrugTraceShipmentNotReceived(shipmentId, status);
+    }
+
+    /// @dev The root of the shipped serials and their number, after checking they are leaves of the sender's
+    /// source. No serials and `proof = [source root]` (OZ's multiproof of the empty set) ship the whole source:
+    /// the batch's quantity, or the units the source shipment delivered.
+    function _shippedSerials(bytes32 batchId, Batch storage batch, address from, SerialSet calldata serials)
+        private
+        view
+        returns (bytes32 root, uint32 quantity)
+    {
+        bytes32[] memory leaves = _sortedLeaves(serials.serialHashes);
+        bytes32 proven = MerkleProof.processMultiProofCalldata(serials.proof, serials.proofFlags, leaves);
+        bool inSource;
+        uint32 whole;
+        if (serials.source == 0) {
+            if (from != batch.manufacturer) revert DrugTraceNotManufacturer(msg.sender, from, batch.manufacturer);
+            (inSource, whole) = (proven == batch.serialRoot, batch.quantity);
+        } else {
+            StoredShipment storage source = _receivedBy(serials.source, from);
+            if (source.batchId != batchId) revert DrugTraceWrongBatch(serials.source, source.batchId, batchId);
+            (inSource, whole) = (_commit(batchId, proven) == source.serialCommitment, source.quantityReceived);
+        }
+        if (!inSource) revert DrugTraceSerialsNotInSource(batchId, serials.source);
+        if (leaves.length == 0) return (proven, whole);
+        if (leaves.length > type(uint32).max) revert DrugTraceInvalidQuantity(type(uint32).max);
+        return (_standardRoot(leaves), uint32(leaves.length));
+    }
+
+    /// @dev keccak256 of each inner hash (the StandardMerkleTree leaf), checked strictly ascending.
+    function _sortedLeaves(bytes32[] calldata serialHashes) private pure returns (bytes32[] memory leaves) {
+        uint256 count = serialHashes.length;
+        leaves = new bytes32[](count);
+        bytes32 previous;
+        for (uint256 i; i < count; ++i) {
+            bytes32 leaf = keccak256(bytes.concat(serialHashes[i]));
+            if (i != 0 && leaf <= previous) revert DrugTraceSerialsNotSorted(i);
+            (leaves[i], previous) = (leaf, leaf);
+        }
+    }
+
+    /// @dev The OZ StandardMerkleTree root of leaves sorted ascending: the tree is an array of 2n - 1 nodes
+    /// with the leaves at the end in reverse order, node i = hash of the sorted pair (2i + 1, 2i + 2).
+    function _standardRoot(bytes32[] memory leaves) private pure returns (bytes32) {
+        uint256 count = leaves.length;
+        bytes32[] memory tree = new bytes32[](2 * count - 1);
+        for (uint256 i; i < count; ++i) {
+            tree[tree.length - 1 - i] = leaves[i];
+        }
+        for (uint256 i = count - 1; i > 0; --i) {
+            tree[i - 1] = Hashes.commutativeKeccak256(tree[2 * i - 1], tree[2 * i]);
+        }
+        return tree[0];
+    }
+
+    /// @dev What a shipment stores for its serials: the root bound to the batch.
+    function _commit(bytes32 batchId, bytes32 root) private pure returns (bytes32) {
+        return keccak256(abi.encode(batchId, root));
+    }
+
+    /// @dev Takes an in-transit shipment back into its sender's stock.
+    function _unship(StoredShipment storage shipment, ShipmentStatus status) private returns (uint32 quantity) {
+        quantity = shipment.quantity;
+        (shipment.status, shipment.closedAt) = (status, uint40(block.timestamp));
+        bytes32 batchId = shipment.batchId;
+        _batches[batchId].inTransit -= quantity;
+        _stock[batchId][shipment.from].held += quantity;
     }
 
     /// @dev Reverts if the batch is recalled or expired.

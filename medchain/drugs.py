@@ -30,25 +30,39 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
-from medchain import epcis, tx
+from medchain import drug_shipments, epcis, tx
 from medchain.abi import load_abi
 from medchain.chain import BlockTimes, Signer, signer_address
 from medchain.consortium import get_member
 from medchain.errors import InputError, MedchainError
 from medchain.gs1 import ChinaTraceCode, DrugCode, parse_scan
 from medchain.merkle import proof_from_reader
-from medchain.serials import SERIAL_LEAF_ENCODING, SerialTree, batch_id, gtin14, gtin_number, serial_leaf
+from medchain.serials import (
+    SERIAL_LEAF_ENCODING,
+    SerialSet,
+    SerialTree,
+    batch_id,
+    gtin14,
+    gtin_number,
+    serial_leaf,
+    serial_set,
+    whole_source,
+)
 
 __all__ = [
     "BatchView",
     "CommissionResult",
+    "MotionResult",
     "DispenseResult",
     "DrugStatus",
     "JourneyHop",
     "ReceiveResult",
     "RecallResult",
     "ShipResult",
+    "UnshipResult",
+    "assign_prefix",
     "batch_view",
+    "cancel_shipment",
     "commission_batch",
     "dispense",
     "expiry_from_unix",
@@ -56,18 +70,21 @@ __all__ = [
     "export_tree",
     "import_tree",
     "lookup",
+    "member_or_none",
     "parse_pack",
     "recall",
     "receive",
+    "reassign_product",
     "register_product",
     "resolve_batch",
+    "return_shipment",
     "ship",
     "stored_proof",
     "trace",
 ]
 
 BATCH_STATUS = ("NONE", "ACTIVE", "RECALLED")
-SHIPMENT_STATUS = ("NONE", "IN_TRANSIT", "RECEIVED")
+SHIPMENT_STATUS = ("NONE", "IN_TRANSIT", "RECEIVED", "CANCELLED", "RETURNED")
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
@@ -160,6 +177,36 @@ class ShipResult:
     epcis_hash: str
     tx_hash: str
     block: int
+    source: int = 0  # 0: the batch tree, else the received shipment the serials came from
+    serial_root: str = ""
+    serials: tuple[str, ...] = ()  # the shipped serials (the whole source's when it was forwarded whole)
+
+
+@dataclass(frozen=True)
+class UnshipResult:
+    """A shipment cancelled by its sender or returned by its recipient before receipt."""
+
+    shipment_id: int
+    batch_id: str
+    sender: str
+    to: str
+    quantity: int
+    status: str  # CANCELLED or RETURNED
+    epcis_hash: str
+    tx_hash: str
+    block: int
+
+
+@dataclass(frozen=True)
+class MotionResult:
+    """One council approval of a prefix assignment or product move."""
+
+    motion_id: str
+    done: bool  # this approval reached the threshold and executed it
+    approvals: int  # approving members that are active COUNCIL now
+    threshold: int
+    tx_hash: str
+    block: int
 
 
 @dataclass(frozen=True)
@@ -174,6 +221,9 @@ class ReceiveResult:
     epcis_hash: str
     tx_hash: str
     block: int
+    serials_known: bool = (
+        False  # the serial list is stored (checked against the chain): dispensable from here
+    )
 
 
 @dataclass(frozen=True)
@@ -188,6 +238,7 @@ class DispenseResult:
     epcis_hash: str
     tx_hash: str
     block: int
+    shipment_id: int = 0  # the received shipment the proof came from
 
 
 @dataclass(frozen=True)
@@ -285,6 +336,11 @@ def _named(entry: dict[str, Any], value: Any) -> Any:
 def _call_struct(contract: Contract, name: str, *args: Any) -> dict[str, Any]:
     fn = getattr(contract.functions, name)(*args)
     return _struct(fn.abi, tx.call(fn))
+
+
+def member_or_none(address: str) -> str | None:
+    """A checksummed member address, None for the zero address."""
+    return _member(address)
 
 
 def _member(address: str | None) -> str | None:
@@ -593,6 +649,96 @@ def commission_batch(
 # Custody
 
 
+def _shipment(drugs: Contract, shipment_id: int) -> dict[str, Any]:
+    s = _call_struct(drugs, "getShipment", shipment_id)
+    if int(s["status"]) == 0:
+        raise InputError(f"shipment {shipment_id} does not exist")
+    return s
+
+
+def _received_by(drugs: Contract, shipment_id: int, member: str) -> bool:
+    s = _call_struct(drugs, "getShipment", shipment_id)
+    return SHIPMENT_STATUS[int(s["status"])] == "RECEIVED" and to_checksum_address(s["to"]) == member
+
+
+def _closed(drugs: Contract, store: sqlite3.Connection, batch: bytes) -> set[int]:
+    """Stored shipments of the batch that were cancelled or returned (their serials are back at source)."""
+    return {
+        sid
+        for sid, _ in drug_shipments.shipments_of(store, batch)
+        if SHIPMENT_STATUS[int(_call_struct(drugs, "getShipment", sid)["status"])]
+        in ("CANCELLED", "RETURNED")
+    }
+
+
+def _batch_tree(store: sqlite3.Connection, batch: bytes) -> SerialTree | None:
+    _init(store)
+    rows = store.execute("SELECT serial FROM drug_serials WHERE batch_id = ?", (batch,)).fetchall()
+    return SerialTree.of(batch, [str(r[0]) for r in rows]) if rows else None
+
+
+def _sources(
+    drugs: Contract, store: sqlite3.Connection, view: BatchView, member: str
+) -> list[tuple[int, SerialTree]]:
+    """Where the member can ship serials of the batch from: the batch tree (its manufacturer, if this store
+    has the tree), then the stored shipments the member received."""
+    batch = bytes.fromhex(view.batch_id[2:])
+    found: list[tuple[int, SerialTree]] = []
+    tree = _batch_tree(store, batch) if view.manufacturer == member else None
+    if tree is not None:
+        found.append((0, tree))
+    for sid, serials in drug_shipments.shipments_of(store, batch):
+        if _received_by(drugs, sid, member):
+            found.append((sid, SerialTree.of(batch, serials)))
+    return found
+
+
+def _serial_set(
+    drugs: Contract,
+    store: sqlite3.Connection,
+    view: BatchView,
+    member: str,
+    *,
+    serials: Sequence[str] | None,
+    quantity: int | None,
+    whole: bool,
+    source: int | None,
+) -> SerialSet:
+    """The SerialSet to ship: the listed serials, `quantity` not yet shipped ones, or a whole source."""
+    batch = bytes.fromhex(view.batch_id[2:])
+    sources = [(sid, tree) for sid, tree in _sources(drugs, store, view, member) if source in (None, sid)]
+    if not sources:
+        where = "the batch tree" if source == 0 else (f"shipment {source}" if source else "any source")
+        raise InputError(
+            f"this store has no serials of batch {view.lot} your member holds from {where}: commission the "
+            "batch here, or receive your shipments with their serial lists (drugs receive ID --serials FILE)"
+        )
+    if whole:
+        sid, tree = sources[0]
+        return whole_source(tree, sid)
+    if serials is not None:
+        wanted = list(serials)
+        for sid, tree in sources:
+            if set(wanted) <= set(tree.serials):
+                return serial_set(tree, wanted, sid)
+        missing = next(s for s in wanted if not any(s in t.serials for _, t in sources))
+        raise InputError(
+            f"serial {missing!r} is not in one source your member holds"
+            if missing is not None
+            else "the serials come from two sources: ship each source's serials in its own shipment"
+        )
+    count = int(quantity or 0)
+    if count < 1:
+        raise InputError("ship needs serials (a list or file), a quantity of at least 1, or --all")
+    closed = _closed(drugs, store, batch)
+    for sid, tree in sources:
+        gone = drug_shipments.shipped_from(store, batch, sid, closed)
+        free = [s for s in tree.serials if s not in gone]
+        if len(free) >= count:
+            return serial_set(tree, free[:count], sid)
+    raise InputError(f"no single source holds {count} serials of batch {view.lot} not yet shipped: list them")
+
+
 def ship(
     w3: Web3,
     drugs: Contract,
@@ -600,38 +746,54 @@ def ship(
     *,
     batch: bytes,
     to: str,
-    quantity: int,
-    store: sqlite3.Connection | None = None,
+    serials: Sequence[str] | None = None,
+    quantity: int | None = None,
+    whole: bool = False,
+    source: int | None = None,
+    store: sqlite3.Connection,
     when: _dt.datetime | None = None,
 ) -> ShipResult:
-    """Ship `quantity` units of `batch` from the sender's member to member `to`."""
+    """Ship serials of `batch` from the sender's member to member `to`: the listed `serials`, else `quantity`
+    serials not yet shipped, else (`whole`) a whole source. The serials come from the batch tree (its
+    manufacturer) or from one shipment the member received, both read from `store`; the shipment's serials are
+    stored there too (give the list to the recipient: it is the ship EPCIS document's epcList)."""
     view = _existing(drugs, batch)
     chain = _Chain.of(w3, drugs)
     member = chain.member_of(sender)
     recipient = to_checksum_address(to)
+    chosen = _serial_set(
+        drugs, store, view, member, serials=serials, quantity=quantity, whole=whole, source=source
+    )
+    listed = chosen.tree.serials if chosen.serial_hashes else ()
     doc = epcis.ship_event(
         gtin=view.gtin,
         lot=view.lot,
-        quantity=quantity,
+        quantity=len(listed) or len(chosen.tree),
         sender=member,
         recipient=recipient,
         chain_id=w3.eth.chain_id,
         when=when,
+        serials=listed,
     )
     _save_document(store, doc, batch)
-    receipt = _send(w3, drugs.functions.ship(batch, recipient, quantity, doc.hash), sender)
+    receipt = _send(w3, drugs.functions.ship(batch, recipient, chosen.as_arg(), doc.hash), sender)
     tx_hash, block = _tx_info(receipt)
     _save_document(store, doc, batch, tx_hash)
     shipped = _event(drugs, "DrugShipped", receipt) or {}
+    shipment_id = int(shipped.get("shipmentId", 0))
+    drug_shipments.save(store, shipment_id, chosen.tree, chosen.source)
     return ShipResult(
-        int(shipped.get("shipmentId", 0)),
+        shipment_id,
         _hex(batch),
         member,
         recipient,
-        quantity,
+        int(shipped.get("quantity", 0)),
         doc.hash_hex,
         tx_hash,
         block,
+        chosen.source,
+        _hex(chosen.tree.root),
+        chosen.tree.serials,
     )
 
 
@@ -642,15 +804,24 @@ def receive(
     *,
     shipment_id: int,
     quantity: int | None = None,
+    serials: Sequence[str] | None = None,
     store: sqlite3.Connection | None = None,
     when: _dt.datetime | None = None,
 ) -> ReceiveResult:
-    """Confirm shipment `shipment_id`: `quantity` units arrived (default: all that were shipped)."""
-    s = _call_struct(drugs, "getShipment", shipment_id)
-    if int(s["status"]) == 0:
-        raise InputError(f"shipment {shipment_id} does not exist")
+    """Confirm shipment `shipment_id`: `quantity` units arrived (default: all that were shipped). `serials`
+    (or the store's copy) is checked against the shipment's on-chain commitment before anything is sent, then
+    stored: the packs can then be dispensed or shipped on from this store."""
+    s = _shipment(drugs, shipment_id)
     batch = bytes(s["batchId"])
     view = _existing(drugs, batch)
+    tree = SerialTree.of(batch, list(serials)) if serials else None
+    if tree is None and store is not None:
+        tree = drug_shipments.tree_of(store, shipment_id)
+    if tree is not None and drug_shipments.commitment(batch, tree.root) != bytes(s["serialCommitment"]):
+        raise InputError(
+            f"the serial list does not match shipment {shipment_id} on chain: "
+            "ask the sender for the list it shipped"
+        )
     shipped = int(s["quantity"])
     received = shipped if quantity is None else int(quantity)
     doc = epcis.receive_event(
@@ -668,6 +839,8 @@ def receive(
     receipt = _send(w3, drugs.functions.receiveShipment(shipment_id, received, doc.hash), sender)
     tx_hash, block = _tx_info(receipt)
     _save_document(store, doc, batch, tx_hash)
+    if tree is not None and store is not None:
+        drug_shipments.save(store, shipment_id, tree, 0 if serials else _stored_source(store, shipment_id))
     return ReceiveResult(
         shipment_id,
         _hex(batch),
@@ -679,7 +852,80 @@ def receive(
         doc.hash_hex,
         tx_hash,
         block,
+        tree is not None and store is not None,
     )
+
+
+def _stored_source(store: sqlite3.Connection, shipment_id: int) -> int:
+    row = store.execute("SELECT source FROM drug_shipments WHERE shipment_id = ?", (shipment_id,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _unship(
+    w3: Web3,
+    drugs: Contract,
+    sender: Signer,
+    shipment_id: int,
+    kind: str,
+    store: sqlite3.Connection | None,
+    when: _dt.datetime | None,
+) -> UnshipResult:
+    s = _shipment(drugs, shipment_id)
+    batch = bytes(s["batchId"])
+    view = _existing(drugs, batch)
+    quantity, chain_id = int(s["quantity"]), w3.eth.chain_id
+    if kind == "cancel":
+        doc = epcis.cancel_event(
+            gtin=view.gtin, lot=view.lot, quantity=quantity, sender=s["from"], shipment_id=shipment_id,
+            chain_id=chain_id, when=when,
+        )  # fmt: skip
+        fn = drugs.functions.cancelShipment(shipment_id, doc.hash)
+    else:
+        doc = epcis.return_event(
+            gtin=view.gtin, lot=view.lot, quantity=quantity, sender=s["from"], recipient=s["to"],
+            shipment_id=shipment_id, chain_id=chain_id, when=when,
+        )  # fmt: skip
+        fn = drugs.functions.returnShipment(shipment_id, doc.hash)
+    _save_document(store, doc, batch)
+    tx_hash, block = _tx_info(_send(w3, fn, sender))
+    _save_document(store, doc, batch, tx_hash)
+    return UnshipResult(
+        shipment_id,
+        _hex(batch),
+        to_checksum_address(s["from"]),
+        to_checksum_address(s["to"]),
+        int(s["quantity"]),
+        "CANCELLED" if kind == "cancel" else "RETURNED",
+        doc.hash_hex,
+        tx_hash,
+        block,
+    )
+
+
+def cancel_shipment(
+    w3: Web3,
+    drugs: Contract,
+    sender: Signer,
+    *,
+    shipment_id: int,
+    store: sqlite3.Connection | None = None,
+    when: _dt.datetime | None = None,
+) -> UnshipResult:
+    """The sender takes shipment `shipment_id` back before receipt: its units are the sender's stock again."""
+    return _unship(w3, drugs, sender, shipment_id, "cancel", store, when)
+
+
+def return_shipment(
+    w3: Web3,
+    drugs: Contract,
+    sender: Signer,
+    *,
+    shipment_id: int,
+    store: sqlite3.Connection | None = None,
+    when: _dt.datetime | None = None,
+) -> UnshipResult:
+    """The recipient refuses shipment `shipment_id` before receipt: its units return to the sender's stock."""
+    return _unship(w3, drugs, sender, shipment_id, "return", store, when)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -696,12 +942,14 @@ def dispense(
     lot: str | None = None,
     serial: str | None = None,
     proof: Sequence[bytes] | None = None,
+    shipment_id: int | None = None,
     store: sqlite3.Connection | None = None,
     when: _dt.datetime | None = None,
 ) -> DispenseResult:
     """Dispense one pack, given as a raw scan (any GS1 form medchain.gs1 reads) or as gtin/lot/serial. The
-    proof comes from `proof` or the store (the batch's imported or commissioned tree). A pack already
-    dispensed is not refused: the chain records a duplicate-scan flag and this returns ``first=False``."""
+    proof places the serial in a shipment the dispenser's member received: `proof` with `shipment_id`, or
+    found in the store's received shipments. A pack already dispensed is not refused: the chain records a
+    duplicate-scan flag and this returns ``first=False``."""
     code = (
         parse_pack(scan)
         if scan is not None
@@ -713,14 +961,16 @@ def dispense(
     view = _existing(drugs, batch)
     if code.expiry is not None and view.expiry is not None and code.expiry != view.expiry:
         raise InputError(f"the pack says expiry {code.expiry}, batch {code.lot} on chain says {view.expiry}")
-    proof = list(proof) if proof is not None else (stored_proof(store, batch, code.serial) if store else None)
-    if proof is None:
-        raise InputError(
-            f"no proof for serial {code.serial!r} of batch {code.lot}: import the manufacturer's serial tree "
-            "(medchain drugs batch import-tree) or pass the proof"
-        )
     chain = _Chain.of(w3, drugs)
     member = chain.member_of(sender)
+    if proof is None or shipment_id is None:
+        found = _received_proof(drugs, store, batch, code.serial, member) if store is not None else None
+        if found is None:
+            raise InputError(
+                f"serial {code.serial!r} of batch {code.lot} is in no shipment your member received in this "
+                "store: receive the shipment with its serial list (medchain drugs receive ID --serials FILE)"
+            )
+        shipment_id, proof = found
     doc = epcis.dispense_event(
         gtin=code.gtin,
         lot=code.lot,
@@ -730,7 +980,9 @@ def dispense(
         when=when,
     )
     _save_document(store, doc, batch)
-    receipt = _send(w3, drugs.functions.dispense(batch, code.serial, proof, doc.hash), sender)
+    receipt = _send(
+        w3, drugs.functions.dispense(batch, shipment_id, code.serial, list(proof), doc.hash), sender
+    )
     tx_hash, block = _tx_info(receipt)
     _save_document(store, doc, batch, tx_hash)
     flagged = _event(drugs, "DuplicateDispenseFlagged", receipt)
@@ -745,7 +997,54 @@ def dispense(
         doc.hash_hex,
         tx_hash,
         block,
+        shipment_id,
     )
+
+
+def _received_proof(
+    drugs: Contract, store: sqlite3.Connection, batch: bytes, serial: str, member: str
+) -> tuple[int, list[bytes]] | None:
+    """(shipment id, proof) of `serial` in the latest stored shipment `member` received that lists it."""
+    for sid, serials in reversed(list(drug_shipments.shipments_of(store, batch))):
+        if serial in serials and _received_by(drugs, sid, member):
+            return sid, SerialTree.of(batch, serials).proof(serial)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# GS1 Company Prefixes and product moves (COUNCIL, k-of-n inside DrugTrace)
+
+
+def _motion(w3: Web3, drugs: Contract, fn: Any, sender: Signer) -> MotionResult:
+    receipt = _send(w3, fn, sender)
+    tx_hash, block = _tx_info(receipt)
+    approved = _event(drugs, "MotionApproved", receipt) or {}
+    return MotionResult(
+        _hex(approved.get("motionId", bytes(32))),
+        _event(drugs, "PrefixAssigned", receipt) is not None
+        or _event(drugs, "ProductReassigned", receipt) is not None,
+        int(approved.get("approvals", 0)),
+        int(approved.get("threshold", 0)),
+        tx_hash,
+        block,
+    )
+
+
+def assign_prefix(
+    w3: Web3, drugs: Contract, sender: Signer, prefix: str, manufacturer: str | None
+) -> MotionResult:
+    """Approve assigning GS1 Company Prefix `prefix` (6-12 digits) to `manufacturer` (None: unassign)."""
+    text = prefix.strip()
+    if not text.isascii() or not text.isdigit() or not 6 <= len(text) <= 12:
+        raise InputError(f"a GS1 Company Prefix has 6 to 12 digits, got {prefix!r}")
+    target = to_checksum_address(manufacturer) if manufacturer else ZERO_ADDRESS
+    return _motion(w3, drugs, drugs.functions.assignPrefix(text, target), sender)
+
+
+def reassign_product(w3: Web3, drugs: Contract, sender: Signer, gtin: str, manufacturer: str) -> MotionResult:
+    """Approve moving product `gtin` to member `manufacturer` (its future batches)."""
+    fn = drugs.functions.reassignProduct(gtin_number(gtin), to_checksum_address(manufacturer))
+    return _motion(w3, drugs, fn, sender)
 
 
 # ---------------------------------------------------------------------------------------------------

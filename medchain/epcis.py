@@ -6,7 +6,9 @@ One `EPCISDocument` with one `ObjectEvent` per chain action (GS1 EPCIS 2.0 / CBV
 kind          action    bizStep           disposition    what
 ============  ========  ================  =============  ==========================================
 commission    ADD       commissioning     active         quantityList (class = GTIN+lot) + ilmd
-ship          OBSERVE   shipping          in_transit     quantityList, source/destination parties
+ship          OBSERVE   shipping          in_transit     epcList (the shipped packs) or quantityList, parties
+cancel        OBSERVE   void_shipping     in_progress    quantityList, shipment id (the sender took it back)
+return        OBSERVE   shipping          returned       quantityList, shipment id (refused before receipt)
 receive       OBSERVE   receiving         in_progress    quantityList (received), shipment id
 dispense      OBSERVE   dispensing        dispensed      epcList (the one serialised pack)
 recall        OBSERVE   holding           recalled       quantityList (class), recall reason hash
@@ -32,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import quote
@@ -46,6 +49,7 @@ __all__ = [
     "EPCIS_CONTEXT",
     "EpcisDocument",
     "Kind",
+    "cancel_event",
     "class_uri",
     "commission_event",
     "dispense_event",
@@ -54,6 +58,7 @@ __all__ = [
     "party_uri",
     "recall_event",
     "receive_event",
+    "return_event",
     "ship_event",
 ]
 
@@ -61,7 +66,7 @@ EPCIS_CONTEXT: Final = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.
 MEDCHAIN_NS: Final = "https://medchain.example/ns/epcis#"
 GS1_DL_HOST: Final = "https://id.gs1.org"
 
-Kind = Literal["commission", "ship", "receive", "dispense", "recall"]
+Kind = Literal["commission", "ship", "receive", "dispense", "recall", "cancel", "return"]
 
 
 @dataclass(frozen=True)
@@ -215,14 +220,16 @@ def ship_event(
     recipient: str,
     chain_id: int,
     when: dt.datetime | None = None,
+    serials: Sequence[str] = (),
 ) -> EpcisDocument:
-    """`quantity` packs of the lot leave `sender` for `recipient`."""
+    """`quantity` packs of the lot leave `sender` for `recipient`: the listed `serials` (the epcList, which
+    the shipment's serial root commits to), or, when none are listed, a whole source by quantity."""
     event = {
         "action": "OBSERVE",
         "bizStep": "shipping",
         "disposition": "in_transit",
-        "epcList": [],
-        "quantityList": [{"epcClass": class_uri(gtin, lot), "quantity": int(quantity)}],
+        "epcList": [instance_uri(gtin, serial) for serial in serials],
+        "quantityList": [] if serials else [{"epcClass": class_uri(gtin, lot), "quantity": int(quantity)}],
         "sourceList": _parties("sourceList", chain_id, (sender,)),
         "destinationList": _parties("destinationList", chain_id, (recipient,)),
     }
@@ -297,3 +304,51 @@ def recall_event(
         "medchain:recallReasonHash": _hex(reason_hash),
     }
     return _document("recall", event, when)
+
+
+def cancel_event(
+    *,
+    gtin: str | int,
+    lot: str,
+    quantity: int,
+    sender: str,
+    shipment_id: int,
+    chain_id: int,
+    when: dt.datetime | None = None,
+) -> EpcisDocument:
+    """`sender` takes shipment `shipment_id` back before receipt (CBV void_shipping)."""
+    event = {
+        "action": "OBSERVE",
+        "bizStep": "void_shipping",
+        "disposition": "in_progress",
+        "epcList": [],
+        "quantityList": [{"epcClass": class_uri(gtin, lot), "quantity": int(quantity)}],
+        "sourceList": _parties("sourceList", chain_id, (sender,)),
+        "medchain:shipmentId": int(shipment_id),
+    }
+    return _document("cancel", event, when)
+
+
+def return_event(
+    *,
+    gtin: str | int,
+    lot: str,
+    quantity: int,
+    sender: str,
+    recipient: str,
+    shipment_id: int,
+    chain_id: int,
+    when: dt.datetime | None = None,
+) -> EpcisDocument:
+    """`recipient` refuses shipment `shipment_id` before receipt: the packs go back to `sender`."""
+    event = {
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "disposition": "returned",
+        "epcList": [],
+        "quantityList": [{"epcClass": class_uri(gtin, lot), "quantity": int(quantity)}],
+        "sourceList": _parties("sourceList", chain_id, (recipient,)),
+        "destinationList": _parties("destinationList", chain_id, (sender,)),
+        "medchain:shipmentId": int(shipment_id),
+    }
+    return _document("return", event, when)

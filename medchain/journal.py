@@ -157,6 +157,7 @@ class Journal:
         self.registry = to_checksum_address(registry)
         conn.executescript(_SCHEMA)
         self.keys = SaltKeys(conn)
+        self._salt_keys: dict[str, bytes] = {}
 
     # ---- writing ----
 
@@ -439,9 +440,11 @@ class Journal:
 
     def salt_key(self, hospital: str) -> bytes:
         """The hospital's salt key for anchoring: created on the first anchoring into a store that has
-        journaled nothing for ``hospital``; a store with journaled records but no key refuses (restore it)."""
-        key = self.keys.get(hospital)
+        journaled nothing for ``hospital``; a store with journaled records but no key refuses (restore it).
+        Remembered per hospital: anchoring asks once per record."""
+        key = self._salt_keys.get(hospital) or self.keys.get(hospital)
         if key is not None:
+            self._salt_keys[hospital] = key
             return key
         journaled = self.conn.execute(
             "SELECT 1 FROM record_submissions WHERE hospital = ? LIMIT 1", (to_checksum_address(hospital),)

@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
 
 from medchain.errors import InputError
+from medchain.merkle import abi_encode
 
 __all__ = ["KEY_FILE_FORMAT", "SALT_CONTEXT", "SaltKeys", "derive_salt"]
 
@@ -49,9 +49,8 @@ def derive_salt(key: bytes, patient: str, record_hash: bytes, data_class: int) -
     """The record's salt: HMAC-SHA256 under the hospital key over (patient, record hash, data class)."""
     if len(key) != 32:
         raise InputError(f"a salt key is 32 bytes, not {len(key)}: {RESTORE_HINT}")
-    message = abi_encode(
-        ["address", "bytes32", "uint8"], [to_checksum_address(patient), bytes(record_hash), int(data_class)]
-    )
+    values = [patient.lower(), bytes(record_hash), int(data_class)]  # lower case: no EIP-55 cost, same bytes
+    message = abi_encode(["address", "bytes32", "uint8"], values)
     return hmac.new(key, SALT_CONTEXT + message, hashlib.sha256).digest()
 
 

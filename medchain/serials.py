@@ -25,11 +25,16 @@ from medchain.text import is_digits
 
 __all__ = [
     "SERIAL_LEAF_ENCODING",
+    "SerialSet",
     "SerialTree",
     "batch_id",
     "gtin_number",
+    "multi_proof",
+    "serial_inner_hash",
     "serial_leaf",
+    "serial_set",
     "verify_serial",
+    "whole_source",
 ]
 
 SERIAL_LEAF_ENCODING: tuple[str, str] = ("bytes32", "string")
@@ -62,6 +67,12 @@ def batch_id(gtin: str | int, lot: str) -> bytes:
 def serial_leaf(batch: bytes, serial: str) -> bytes:
     """The serial's StandardMerkleTree leaf (what DrugTrace.serialLeaf returns)."""
     return leaf_hash(SERIAL_LEAF_ENCODING, (batch, serial))
+
+
+def serial_inner_hash(batch: bytes, serial: str) -> bytes:
+    """keccak256(abi.encode(batchId, serial)): what a shipment lists per serial (its leaf is the keccak256 of
+    this, so no internal tree node can pass as a serial)."""
+    return keccak(abi_encode(list(SERIAL_LEAF_ENCODING), [batch, serial]))
 
 
 def verify_serial(root: bytes, batch: bytes, serial: str, proof: Sequence[bytes]) -> bool:
@@ -137,3 +148,86 @@ class SerialTree:
     def proofs(self) -> list[tuple[str, list[bytes]]]:
         """Every (serial, proof), in input order, without re-hashing the leaves."""
         return [(serial, self.tree.get_proof(i)) for i, serial in enumerate(self.serials)]
+
+
+@dataclass(frozen=True)
+class SerialSet:
+    """What `DrugTrace.ship` takes for a shipment (IDrugTrace.SerialSet) and the shipment's own tree.
+
+    ``source`` is 0 for the batch tree, else the received shipment the serials come from; ``serial_hashes``
+    are ordered by ascending leaf, as the contract requires and as OZ's multiproof lists its leaves."""
+
+    source: int
+    serial_hashes: tuple[bytes, ...]
+    proof: tuple[bytes, ...]
+    proof_flags: tuple[bool, ...]
+    tree: SerialTree
+
+    def as_arg(self) -> tuple[int, list[bytes], list[bytes], list[bool]]:
+        """The ABI tuple (source, serialHashes, proof, proofFlags)."""
+        return (self.source, list(self.serial_hashes), list(self.proof), list(self.proof_flags))
+
+
+def multi_proof(
+    tree: StandardMerkleTree, value_indices: Sequence[int]
+) -> tuple[list[bytes], list[bytes], list[bool]]:
+    """OZ ``getMultiProof``: (leaves, proof, proofFlags) for the values at `value_indices`; the leaves come
+    in descending tree-index order (ascending leaf hash for a sorted StandardMerkleTree)."""
+    indices = sorted((tree.tree_index(i) for i in value_indices), reverse=True)
+    if len(set(indices)) != len(indices):
+        raise InputError("a serial is listed twice")
+    queue = list(indices)
+    proof: list[bytes] = []
+    flags: list[bool] = []
+    head = 0
+    while head < len(queue) and queue[head] > 0:
+        j = queue[head]
+        head += 1
+        sibling = j + 1 if j % 2 else j - 1
+        if head < len(queue) and queue[head] == sibling:
+            flags.append(True)
+            head += 1
+        else:
+            flags.append(False)
+            proof.append(tree.node(sibling))
+        queue.append((j - 1) // 2)
+    if not indices:  # OZ: the empty set is proven by the root itself (a whole-source shipment)
+        proof.append(tree.node(0))
+    return [tree.node(i) for i in indices], proof, flags
+
+
+def whole_source(source_tree: SerialTree, source: int = 0) -> SerialSet:
+    """The SerialSet shipping all of `source_tree` (the batch, or received shipment `source`) at a fixed cost:
+    no serials, proof = [root] (OZ's multiproof of the empty set)."""
+    _, proof, flags = multi_proof(source_tree.tree, [])
+    return SerialSet(source, (), tuple(proof), tuple(flags), source_tree)
+
+
+def serial_set(source_tree: SerialTree, serials: Iterable[str], source: int = 0) -> SerialSet:
+    """The SerialSet shipping `serials` out of `source_tree` (the batch tree, or received shipment `source`);
+    InputError naming a serial that is not in the source or listed twice."""
+    wanted = list(serials)
+    if not wanted:
+        raise InputError("a shipment needs at least one serial")
+    if len(set(wanted)) != len(wanted):
+        duplicate = next(s for i, s in enumerate(wanted) if s in wanted[:i])
+        raise InputError(f"serial {duplicate!r} is listed twice")
+    batch = source_tree.batch_id
+    positions: list[int] = []
+    for serial in wanted:
+        try:
+            positions.append(source_tree.tree.index_of((batch, serial)))
+        except MerkleError:
+            where = "the batch" if source == 0 else f"shipment {source}"
+            raise InputError(
+                f"serial {serial!r} is not in {where}: ship only serials you hold from it"
+            ) from None
+    leaves, proof, flags = multi_proof(source_tree.tree, positions)
+    inner = {keccak(h): h for h in (serial_inner_hash(batch, s) for s in wanted)}
+    return SerialSet(
+        source,
+        tuple(inner[leaf] for leaf in leaves),
+        tuple(proof),
+        tuple(flags),
+        SerialTree.of(batch, wanted),
+    )

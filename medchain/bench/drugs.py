@@ -1,16 +1,20 @@
-"""DrugTrace rows: commission (10k serials), ship, receive, dispense with proof, duplicate flag, recall,
-and the consumer's views as calls."""
+"""DrugTrace rows: prefix assignment, register, commission (10k serials), ship (whole batch, listed serials),
+receive, cancel, return, dispense with a shipment proof, duplicate flag, recall, and the consumer's views as
+calls."""
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import time
+from pathlib import Path
 
 from eth_typing import HexStr
 
 from medchain import drugs
 from medchain.bench import TX_BASE, BenchContext
 from medchain.serials import batch_id
+from medchain.store import open_store
 
 AREA = "DrugTrace"
 FRESH_SLOT, COLD_SLOAD = 22_100, 2_100
@@ -26,12 +30,16 @@ def rows(ctx: BenchContext) -> None:
     a = ctx.accounts
     maker, dist, pharmacy = a["manufacturer"], a["distributor"], a["pharmacy"]
     w3 = ctx.w3
-    drugs.register_product(w3, contract, maker, GTIN, "Amoxicillin capsules 0.25 g x 24")
+    store = open_store(Path(tempfile.mkdtemp(prefix="medchain-bench-")) / "drugs.sqlite")
+    motion = drugs.assign_prefix(w3, contract, a["council"], "9506000", maker)
+    ctx.add(AREA, "assign a GS1 Company Prefix (threshold 1)", _gas(ctx, motion.tx_hash))
+    registered, _ = drugs.register_product(w3, contract, maker, GTIN, "Amoxicillin capsules 0.25 g x 24")
+    ctx.add(AREA, "register a product (inside its prefix)", _gas(ctx, registered))
     serials = [f"S{i:07d}" for i in range(10_000)]
     started = time.perf_counter()
     result = drugs.commission_batch(
         w3, contract, maker, gtin=GTIN, lot="LOT1", expiry=dt.date(2030, 12, 31), serials=serials,
-        certificate=b"release certificate",
+        certificate=b"release certificate", store=store,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     note = "batch record + serial Merkle root + certificate hash; constant in the number of serials"
@@ -41,29 +49,42 @@ def rows(ctx: BenchContext) -> None:
     ctx.add("Python tooling", "serial tree of 10,000 serials (commission call, total)", seconds, unit="s",
             note=f"tree alone {result.tree_seconds:.2f} s")  # fmt: skip
     batch = batch_id(GTIN, "LOT1")
-    shipped = drugs.ship(w3, contract, maker, batch=batch, to=dist, quantity=1_000)
-    ctx.add(AREA, "ship (first shipment to a new holder)", _gas(ctx, shipped.tx_hash),
-            floor=TX_BASE + 2 * FRESH_SLOT)  # fmt: skip
-    got = drugs.receive(w3, contract, dist, shipment_id=shipped.shipment_id)
+    shipped = drugs.ship(w3, contract, maker, batch=batch, to=dist, whole=True, store=store)
+    ctx.add(AREA, "ship the whole 10k batch (proof = [root])", _gas(ctx, shipped.tx_hash),
+            floor=TX_BASE + 4 * FRESH_SLOT)  # fmt: skip
+    got = drugs.receive(w3, contract, dist, shipment_id=shipped.shipment_id, store=store)
     ctx.add(AREA, "receive (full quantity)", _gas(ctx, got.tx_hash))
-    onward = drugs.ship(w3, contract, dist, batch=batch, to=pharmacy, quantity=100)
-    drugs.receive(w3, contract, pharmacy, shipment_id=onward.shipment_id)
-    from medchain.serials import SerialTree
-
-    tree = SerialTree.build(GTIN, "LOT1", serials)
-    proof = tree.proof(serials[0])
-    first = drugs.dispense(w3, contract, pharmacy, gtin=GTIN, lot="LOT1", serial=serials[0], proof=proof)
-    note = "10k-serial batch: 14-node proof in calldata + a fresh per-serial slot"
-    ctx.add(AREA, "dispense with proof", _gas(ctx, first.tx_hash),
+    onward = drugs.ship(w3, contract, dist, batch=batch, to=pharmacy, quantity=100, store=store)
+    note = "100 serials picked from a 10k tree: their hashes + OZ multiproof in calldata, root built on chain"
+    ctx.add(AREA, "ship 100 listed serials onward", _gas(ctx, onward.tx_hash), note=note)
+    drugs.receive(w3, contract, pharmacy, shipment_id=onward.shipment_id, store=store)
+    few = drugs.ship(w3, contract, dist, batch=batch, to=pharmacy, quantity=4, store=store)
+    drugs.receive(w3, contract, pharmacy, shipment_id=few.shipment_id, store=store)
+    cancelled = drugs.ship(w3, contract, dist, batch=batch, to=pharmacy, quantity=2, store=store)
+    gone = drugs.cancel_shipment(w3, contract, dist, shipment_id=cancelled.shipment_id, store=store)
+    ctx.add(AREA, "cancel a shipment in transit", _gas(ctx, gone.tx_hash))
+    refused = drugs.ship(w3, contract, dist, batch=batch, to=pharmacy, quantity=2, store=store)
+    back = drugs.return_shipment(w3, contract, pharmacy, shipment_id=refused.shipment_id, store=store)
+    ctx.add(AREA, "return a shipment (refused before receipt)", _gas(ctx, back.tx_hash))
+    first = drugs.dispense(
+        w3, contract, pharmacy, gtin=GTIN, lot="LOT1", serial=onward.serials[0], store=store
+    )
+    note = "proof in the 100-serial shipment (7 nodes) + a fresh per-serial slot; ≤ 70,000 needs ≤ 4 serials"
+    ctx.add(AREA, "dispense with a shipment proof (100-serial shipment)", _gas(ctx, first.tx_hash),
             floor=TX_BASE + FRESH_SLOT + 4 * COLD_SLOAD, target=70_000, note=note)  # fmt: skip
-    again = drugs.dispense(w3, contract, pharmacy, gtin=GTIN, lot="LOT1", serial=serials[0], proof=proof)
+    small = drugs.dispense(w3, contract, pharmacy, gtin=GTIN, lot="LOT1", serial=few.serials[0], store=store)
+    ctx.add(AREA, "dispense with a shipment proof (4-serial shipment)", _gas(ctx, small.tx_hash),
+            target=70_000, note="2 proof nodes")  # fmt: skip
+    again = drugs.dispense(
+        w3, contract, pharmacy, gtin=GTIN, lot="LOT1", serial=onward.serials[0], store=store
+    )
     ctx.add(AREA, "second dispense of one pack (duplicate flag recorded)", _gas(ctx, again.tx_hash))
     gas = contract.functions.batchInfo(batch).estimate_gas() - TX_BASE
     ctx.add(AREA, "batchInfo view (call, execution gas)", gas)
     gas = contract.functions.serialStatus(batch, serials[1]).estimate_gas() - TX_BASE
     ctx.add(AREA, "serialStatus view (call, execution gas)", gas)
     started = time.perf_counter()
-    drugs.lookup(w3, contract, GTIN, "LOT1", serials[0])
+    drugs.lookup(w3, contract, GTIN, "LOT1", onward.serials[0])
     seconds = time.perf_counter() - started
     ctx.add(AREA, "consumer lookup (views + journey from events), Python", seconds, unit="s")
     recalled = drugs.recall(w3, contract, maker, batch=batch, notice=b"bench recall notice")

@@ -29,6 +29,7 @@ from medchain import records as rs
 from medchain import tx
 from medchain.bench import BenchContext
 from medchain.codes import ALL_CLASSES, PURPOSES, ROLE_BITS
+from medchain.consortium import add_operator
 from medchain.gateway.client import Gateway, GatewayClient, Listed, check_anchored, store_record, wait_ready
 from medchain.gateway.exchange import domain_of, fetch_all
 from medchain.hashing import hash_file
@@ -84,7 +85,7 @@ def _setup(ctx: BenchContext, tmp: Path) -> Iterator[Setup]:
     receipt = ctx.send(admit, council)
     proposal = c.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["proposalId"]
     ctx.send(c.functions.execute(proposal), council)
-    tx.send(w3, c.functions.addOperator(requester.address), member)
+    add_operator(c, member, requester)
     grant = suite.require("consent").functions.grant(member.address, PURPOSES["TREATMENT"], ALL_CLASSES, 0, 0)
     tx.send(w3, grant, patient)
     manifest = tmp / "manifest.json"

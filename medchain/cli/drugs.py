@@ -24,8 +24,10 @@ from medchain.text import check_json_depth, is_digits, utc_text
 app = typer.Typer(help="Drug traceability: products, batches, custody, dispensing, recalls, trace.")
 product_app = typer.Typer(help="GTIN products (MANUFACTURER).")
 batch_app = typer.Typer(help="Batches and their serial trees (MANUFACTURER; pharmacies import trees).")
+prefix_app = typer.Typer(help="GS1 Company Prefixes of manufacturers (COUNCIL, k-of-n approvals).")
 app.add_typer(product_app, name="product")
 app.add_typer(batch_app, name="batch")
+app.add_typer(prefix_app, name="prefix")
 
 StoreOpt = Annotated[
     Path | None, typer.Option("--store", help="local store (SQLite; default: per chain in MEDCHAIN_HOME)")
@@ -113,6 +115,68 @@ def product_show(
             "registeredAt": registered,
         },
     )
+
+
+@product_app.command("reassign")
+def product_reassign(
+    ctx: typer.Context,
+    gtin: Annotated[str, typer.Argument(help="registered GTIN")],
+    to: Annotated[str, typer.Option("--to", help="manufacturer member address that gets the product")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Approve moving a product to another manufacturer (COUNCIL key; done once the threshold approved)."""
+    st = state(ctx, json_out)
+    result = svc.reassign_product(st.w3(), _drugs(st), st.signer(), gtin, address_arg(to, "manufacturer"))
+    output(st, _data(result))
+
+
+# ---- GS1 Company Prefixes ----
+
+
+@prefix_app.command("assign")
+def prefix_assign(
+    ctx: typer.Context,
+    prefix: Annotated[str, typer.Argument(help="GS1 Company Prefix, 6-12 digits (leading zeros count)")],
+    to: Annotated[str | None, typer.Option("--to", help="manufacturer member address")] = None,
+    unassign: Annotated[bool, typer.Option("--unassign", help="take the prefix away from its owner")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Approve assigning a prefix to a manufacturer (COUNCIL key; done once the threshold approved)."""
+    st = state(ctx, json_out)
+    if (to is None) == (not unassign):
+        raise InputError("give --to MEMBER or --unassign (one of them)")
+    target = None if unassign else address_arg(to or "", "manufacturer")
+    output(st, _data(svc.assign_prefix(st.w3(), _drugs(st), st.signer(), prefix, target)))
+
+
+@prefix_app.command("show")
+def prefix_show(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="a prefix (6-12 digits) or a GTIN (8, 12, 13 or 14 digits)")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Who owns a prefix, or which assigned prefix a GTIN falls in."""
+    st = state(ctx, json_out)
+    contract = _drugs(st)
+    text = code.strip()
+    if len(text) in (8, 14) or (len(text) in (12, 13) and _is_gtin(text)):
+        owner, digits = contract.functions.prefixOf(gtin_number(text)).call()
+        gtin = gtin14(gtin_number(text))
+        prefix = gtin[1 : 1 + int(digits)] if int(digits) else None
+        output(st, {"gtin": gtin, "prefix": prefix, "manufacturer": svc.member_or_none(owner)})
+        return
+    if not is_digits(text) or not 6 <= len(text) <= 12:
+        raise InputError(f"{code!r} is neither a 6-12 digit prefix nor a GTIN")
+    owner = contract.functions.prefixOwner(text).call()
+    output(st, {"prefix": text, "manufacturer": svc.member_or_none(owner)})
+
+
+def _is_gtin(text: str) -> bool:
+    try:
+        gtin_number(text)
+    except InputError:
+        return False
+    return True
 
 
 # ---- batches ----
@@ -222,22 +286,69 @@ def batch_import_tree(
 # ---- custody ----
 
 
+def _serial_list(path: Path) -> list[str]:
+    """A serial list file: a JSON list (as `ship --out` writes it) or one serial per line (# comments)."""
+    text = _read(path, "serial list").decode("utf-8", errors="replace")
+    if text.lstrip().startswith("["):
+        check_json_depth(text, str(path))
+        try:
+            values = json.loads(text)
+        except ValueError:
+            raise InputError(f"{path} is not a JSON list of serials") from None
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise InputError(f"{path} is not a JSON list of serials")
+        return values
+    return read_serials(path)
+
+
 @app.command("ship")
 def ship_cmd(
     ctx: typer.Context,
     batch: BatchArg,
     to: Annotated[str, typer.Option("--to", help="recipient member address")],
-    quantity: Annotated[int, typer.Option(min=1, help="units to ship")],
+    serial: Annotated[
+        list[str] | None, typer.Option("--serial", help="a serial to ship (repeatable)")
+    ] = None,
+    serials: Annotated[
+        Path | None, typer.Option("--serials", help="file of serials to ship (JSON list or one per line)")
+    ] = None,
+    quantity: Annotated[
+        int | None, typer.Option(min=1, help="ship this many serials not yet shipped")
+    ] = None,
+    whole: Annotated[
+        bool, typer.Option("--all", help="forward a whole source (fixed gas at any size)")
+    ] = False,
+    source: Annotated[
+        int | None,
+        typer.Option(min=0, help="0 = the batch tree, else a shipment you received (default: found)"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="write the shipped serial list here (JSON) for the recipient")
+    ] = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Ship units of a batch you hold to a DISTRIBUTOR / PHARMACY / HOSPITAL member (or back to its maker)."""
+    """Ship serials of a batch you hold to a DISTRIBUTOR / PHARMACY / HOSPITAL member (or back to its maker).
+    The shipment commits to its serials; give the recipient the list (--out) for `drugs receive --serials`."""
     st = state(ctx, json_out)
+    listed = list(serial or []) + (_serial_list(serials) if serials else [])
+    if sum((bool(listed), quantity is not None, whole)) != 1:
+        raise InputError("say what to ship: --serial/--serials, --quantity N, or --all (one of them)")
     result = svc.ship(
         st.w3(), _drugs(st), st.signer(), batch=svc.resolve_batch(batch), to=address_arg(to, "recipient"),
-        quantity=quantity, store=_store(st, store),
+        serials=listed or None, quantity=quantity, whole=whole, source=source, store=_store(st, store),
     )  # fmt: skip
-    output(st, _data(result))
+    if out is not None:
+        try:
+            out.write_text(json.dumps(list(result.serials), indent=1) + "\n")
+        except OSError as exc:
+            raise InputError(
+                f"cannot write {out}: {exc.strerror} (the shipment {result.shipment_id} is sent)"
+            ) from None
+    data = _data(result)
+    if not st.json:
+        data["serials"] = f"{len(result.serials)} serials" + (f" (written to {out})" if out else "")
+    output(st, data)
 
 
 @app.command("receive")
@@ -247,17 +358,57 @@ def receive_cmd(
     quantity: Annotated[
         int | None, typer.Option(min=0, help="units that arrived (default: all shipped; fewer = discrepancy)")
     ] = None,
+    serials: Annotated[
+        Path | None, typer.Option("--serials", help="the shipment's serial list from the sender (ship --out)")
+    ] = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Confirm a shipment addressed to your member."""
+    """Confirm a shipment addressed to your member. With its serial list (checked against the chain first) the
+    packs can then be dispensed or shipped on from this store."""
     st = state(ctx, json_out)
     result = svc.receive(
-        st.w3(), _drugs(st), st.signer(), shipment_id=shipment, quantity=quantity, store=_store(st, store)
+        st.w3(), _drugs(st), st.signer(), shipment_id=shipment, quantity=quantity,
+        serials=_serial_list(serials) if serials else None, store=_store(st, store),
+    )  # fmt: skip
+    output(st, _data(result))
+    if not st.json:
+        if result.lost:
+            console().print(
+                f"[yellow]discrepancy:[/] {result.lost} of {result.shipped} units recorded as lost"
+            )
+        if not result.serials_known:
+            console().print("[yellow]no serial list stored:[/] ask the sender for it to dispense these packs")
+
+
+@app.command("cancel")
+def cancel_cmd(
+    ctx: typer.Context,
+    shipment: Annotated[int, typer.Argument(min=1, help="shipment id")],
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Take back a shipment you sent, before it is received: its units are your stock again."""
+    st = state(ctx, json_out)
+    result = svc.cancel_shipment(
+        st.w3(), _drugs(st), st.signer(), shipment_id=shipment, store=_store(st, store)
     )
     output(st, _data(result))
-    if result.lost and not st.json:
-        console().print(f"[yellow]discrepancy:[/] {result.lost} of {result.shipped} units recorded as lost")
+
+
+@app.command("return")
+def return_cmd(
+    ctx: typer.Context,
+    shipment: Annotated[int, typer.Argument(min=1, help="shipment id")],
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Refuse a shipment addressed to you, before receiving it: its units go back to the sender."""
+    st = state(ctx, json_out)
+    result = svc.return_shipment(
+        st.w3(), _drugs(st), st.signer(), shipment_id=shipment, store=_store(st, store)
+    )
+    output(st, _data(result))
 
 
 # ---- dispensing ----
@@ -268,8 +419,10 @@ def dispense_cmd(
     ctx: typer.Context,
     scan: ScanArg,
     proof_file: Annotated[
-        Path | None, typer.Option(help="JSON list of proof hashes (default: from the stored serial tree)")
+        Path | None,
+        typer.Option(help="JSON list of proof hashes in --shipment's tree (default: from the store)"),
     ] = None,
+    shipment: Annotated[int | None, typer.Option(min=1, help="received shipment the proof is for")] = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -284,7 +437,11 @@ def dispense_cmd(
             proof = [bytes.fromhex(p[2:] if p.startswith("0x") else p) for p in json.loads(text)]
         except (ValueError, TypeError, AttributeError):
             raise InputError(f"{proof_file} is not a JSON list of hex hashes") from None
-    result = svc.dispense(st.w3(), _drugs(st), st.signer(), scan, proof=proof, store=_store(st, store))
+    if (proof is None) != (shipment is None):
+        raise InputError("--proof-file and --shipment go together (or leave both out to use the store)")
+    result = svc.dispense(
+        st.w3(), _drugs(st), st.signer(), scan, proof=proof, shipment_id=shipment, store=_store(st, store)
+    )
     output(st, _data(result))
     if not result.first:
         if not st.json:

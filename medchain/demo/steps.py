@@ -23,6 +23,7 @@ from medchain.store import open_store
 
 GTIN = "06901234567892"
 LOT = "GJ2611A"
+PREFIX = "6901234"  # the GS1 Company Prefix inside GTIN
 
 
 def deploy_and_admit(ctx: DemoContext) -> None:
@@ -246,6 +247,10 @@ def drug_journey(ctx: DemoContext) -> None:
         conn = open_store(ctx.out / "pharma-store.sqlite")
         w3 = ctx.w3
         product = "阿莫西林胶囊 Amoxicillin capsules 0.25 g × 24"
+        maker = ctx.address("manufacturer")
+        for council in ("council_1", "council_2"):  # 2-of-3: the second approval assigns the GS1 prefix
+            motion = drugs.assign_prefix(w3, contract, ctx.signer(council), PREFIX, maker)
+        ctx.say(f"council assigns GS1 prefix {PREFIX} to the manufacturer ({motion.approvals} approvals)")
         drugs.register_product(w3, contract, ctx.signer("manufacturer"), GTIN, product)
         serials = [f"A{i:06d}" for i in range(1, 201)]
         expiry = dt.date(2028, 6, 30)
@@ -255,12 +260,14 @@ def drug_journey(ctx: DemoContext) -> None:
         ctx.say(f"commissioned lot {LOT}: {done.quantity} packs, serial root {done.serial_root[:18]}…")
         batch = batch_id(GTIN, LOT)
         s1 = drugs.ship(w3, contract, ctx.signer("manufacturer"), batch=batch, to=ctx.address("distributor"),
-                        quantity=200)  # fmt: skip
-        drugs.receive(w3, contract, ctx.signer("distributor"), shipment_id=s1.shipment_id)
+                        whole=True, store=conn)  # fmt: skip
+        drugs.receive(w3, contract, ctx.signer("distributor"), shipment_id=s1.shipment_id, store=conn)
         s2 = drugs.ship(w3, contract, ctx.signer("distributor"), batch=batch, to=ctx.address("pharmacy"),
-                        quantity=50)  # fmt: skip
-        drugs.receive(w3, contract, ctx.signer("pharmacy"), shipment_id=s2.shipment_id, quantity=48)
-        ctx.say("manufacturer → distributor (200) → pharmacy (50 shipped, 48 received: discrepancy recorded)")
+                        quantity=50, store=conn)  # fmt: skip
+        drugs.receive(w3, contract, ctx.signer("pharmacy"), shipment_id=s2.shipment_id, quantity=48,
+                      serials=s2.serials, store=conn)  # fmt: skip
+        ctx.say("manufacturer → distributor (whole lot, 200) → pharmacy (50 listed serials shipped, "
+                "48 received: discrepancy recorded)")  # fmt: skip
         pages = ctx.out / "consumer-pages"
         pages.mkdir()
         packs = (("genuine", serials[1]), ("dispensed", serials[0]), ("duplicate", serials[0]))

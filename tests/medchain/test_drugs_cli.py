@@ -97,7 +97,7 @@ class DrugsCli:
 
 
 def _takes_store(args: tuple[str, ...]) -> bool:
-    return args[0] in ("ship", "receive", "dispense", "recall", "status") or args[:2] in (
+    return args[0] in ("ship", "receive", "dispense", "recall", "status", "cancel", "return") or args[:2] in (
         ("batch", "commission"),
         ("batch", "export-tree"),
         ("batch", "import-tree"),
@@ -118,6 +118,7 @@ def pack(serial: str) -> str:
 def commissioned(d: DrugsCli, tmp_path: Path, count: int = 12) -> dict[str, Any]:
     serials = tmp_path / "serials.txt"
     serials.write_text("# batch L2026\n" + "\n".join(f"S{i:04d}" for i in range(count)) + "\n")
+    assert d.json(COUNCIL, "prefix", "assign", "9506000", "--to", d.addr(MAKER))["done"] is True
     d.json(MAKER, "product", "register", GTIN, "--name", "Amoxicillin 500 mg")
     return dict(
         d.json(
@@ -145,13 +146,30 @@ def test_full_pack_lifecycle(drugs: DrugsCli, tmp_path: Path) -> None:
     imported = drugs.json(PHARMACY, "batch", "import-tree", str(tree), "--gtin", GTIN, "--lot", LOT)
     assert (imported["onChain"], imported["root"]) == ("ACTIVE", batch["serial_root"])
 
-    s1 = drugs.json(MAKER, "ship", batch["batch_id"], "--to", drugs.addr(DISTRIBUTOR), "--quantity", "8")
-    short = drugs.run(DISTRIBUTOR, "receive", str(s1["shipment_id"]), "--quantity", "7")
+    list1, list2 = tmp_path / "s1.json", tmp_path / "s2.json"
+    s1 = drugs.json(
+        MAKER,
+        "ship",
+        batch["batch_id"],
+        "--to",
+        drugs.addr(DISTRIBUTOR),
+        "--quantity",
+        "8",
+        "--out",
+        str(list1),
+    )
+    assert json.loads(list1.read_text()) == [f"S{i:04d}" for i in range(8)]
+    short = drugs.run(
+        DISTRIBUTOR, "receive", str(s1["shipment_id"]), "--quantity", "7", "--serials", str(list1)
+    )
     assert short.exit_code == 0 and "discrepancy" in short.output
     s2 = drugs.json(
-        DISTRIBUTOR, "ship", f"(01){GTIN}(10){LOT}", "--to", drugs.addr(PHARMACY), "--quantity", "3"
-    )
-    assert drugs.json(PHARMACY, "receive", str(s2["shipment_id"]))["received"] == 3
+        DISTRIBUTOR, "ship", f"(01){GTIN}(10){LOT}", "--to", drugs.addr(PHARMACY), "--serial", "S0005",
+        "--serial", "S0006", "--serial", "S0007", "--out", str(list2),
+    )  # fmt: skip
+    assert s2["source"] == s1["shipment_id"]
+    got = drugs.json(PHARMACY, "receive", str(s2["shipment_id"]), "--serials", str(list2))
+    assert (got["received"], got["serials_known"]) == (3, True)
 
     first = drugs.json(PHARMACY, "dispense", pack("S0005"))
     assert (first["first"], first["serial"]) == (True, "S0005")
@@ -177,6 +195,31 @@ def test_full_pack_lifecycle(drugs: DrugsCli, tmp_path: Path) -> None:
     assert recalled["by"] == drugs.addr(COUNCIL)
     assert drugs.json(PHARMACY, "status", pack("S0006"))["recalled"] is True
     assert "DrugTraceBatchRecalled" in drugs.fail(PHARMACY, "dispense", pack("S0006"))
+
+
+def test_cancel_return_and_serial_errors(drugs: DrugsCli, tmp_path: Path) -> None:
+    batch = commissioned(drugs, tmp_path)
+    s1 = drugs.json(MAKER, "ship", batch["batch_id"], "--to", drugs.addr(PHARMACY), "--quantity", "2")
+    assert drugs.json(MAKER, "cancel", str(s1["shipment_id"]))["status"] == "CANCELLED"
+    s2 = drugs.json(MAKER, "ship", batch["batch_id"], "--to", drugs.addr(PHARMACY), "--all")
+    assert s2["quantity"] == 12
+    assert drugs.json(PHARMACY, "return", str(s2["shipment_id"]))["status"] == "RETURNED"
+    assert "ShipmentNotInTransit" in drugs.fail(PHARMACY, "return", str(s2["shipment_id"]))
+    assert "one of them" in drugs.fail(MAKER, "ship", batch["batch_id"], "--to", drugs.addr(PHARMACY))
+    assert "'NOPE'" in drugs.fail(
+        MAKER, "ship", batch["batch_id"], "--to", drugs.addr(PHARMACY), "--serial", "NOPE"
+    )
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('["S0001"]')
+    s3 = drugs.json(MAKER, "ship", batch["batch_id"], "--to", drugs.addr(PHARMACY), "--serial", "S0000")
+    assert "does not match" in drugs.fail(
+        PHARMACY, "receive", str(s3["shipment_id"]), "--serials", str(wrong)
+    )
+    assert "DrugTraceNotSender" in drugs.fail(PHARMACY, "cancel", str(s3["shipment_id"]))
+    assert "9506000" in drugs.run(COUNCIL, "prefix", "show", GTIN).output
+    assert "not a consortium" not in drugs.fail(
+        MAKER, "prefix", "assign", "123456", "--to", drugs.addr(MAKER)
+    )
 
 
 def test_batch_show_and_product_show(drugs: DrugsCli, tmp_path: Path) -> None:

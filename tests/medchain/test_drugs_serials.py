@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from eth_utils import keccak
 
 from medchain.artifacts import project_root
 from medchain.errors import InputError
@@ -18,8 +19,12 @@ from medchain.serials import (
     batch_id,
     gtin14,
     gtin_number,
+    multi_proof,
+    serial_inner_hash,
     serial_leaf,
+    serial_set,
     verify_serial,
+    whole_source,
 )
 
 GTIN = "09506000134352"
@@ -187,3 +192,57 @@ def test_ten_thousand_serials_build_in_well_under_a_second():
     assert len(tree) == 10_000
     assert len(tree.proof("S00000004242")) in (13, 14)
     assert elapsed < 2.0, f"10k serial tree took {elapsed:.2f} s"
+
+
+# ---- shipments (issue 12): serial sets and multiproofs ----
+
+PICKED = ["SN00031", "SN00002", "SN00017", "SN00005"]
+
+
+@needs_node
+def test_multiproof_equals_openzeppelin_get_multi_proof():
+    tree = SerialTree.build(GTIN, "L1", SERIALS)
+    chosen = serial_set(tree, PICKED)
+    values = [["0x" + tree.batch_id.hex(), s] for s in SERIALS]
+    out = json.loads(
+        node(
+            "const {StandardMerkleTree}=require('@openzeppelin/merkle-tree');"
+            "const [v,pick]=JSON.parse(require('fs').readFileSync(0,'utf8'));"
+            "const t=StandardMerkleTree.of(v,['bytes32','string']);"
+            "const m=t.getMultiProof(pick);"
+            "console.log(JSON.stringify({leaves:m.leaves.map(l=>t.leafHash(l)),proof:m.proof,flags:m.proofFlags,"
+            "sub:StandardMerkleTree.of(pick.map(i=>v[i]),['bytes32','string']).root}))",
+            json.dumps([values, [SERIALS.index(s) for s in PICKED]]),
+        )
+    )
+    assert out["leaves"] == ["0x" + keccak(h).hex() for h in chosen.serial_hashes]
+    assert out["proof"] == ["0x" + p.hex() for p in chosen.proof]
+    assert out["flags"] == list(chosen.proof_flags)
+    assert (
+        out["sub"] == "0x" + chosen.tree.root.hex()
+    )  # the root the contract computes from the shipped serials
+
+
+def test_serial_set_lists_inner_hashes_by_ascending_leaf():
+    tree = SerialTree.build(GTIN, "L1", SERIALS)
+    chosen = serial_set(tree, PICKED, 7)
+    leaves = [keccak(h) for h in chosen.serial_hashes]
+    assert leaves == sorted(leaves) and len(leaves) == len(PICKED)
+    assert {serial_inner_hash(tree.batch_id, s) for s in PICKED} == set(chosen.serial_hashes)
+    assert chosen.as_arg()[0] == 7 and set(chosen.tree.serials) == set(PICKED)
+
+
+@pytest.mark.parametrize(
+    ("serials", "message"),
+    [(["SN99999"], "not in shipment 3"), (["SN00001", "SN00001"], "listed twice"), ([], "at least one")],
+)
+def test_serial_set_refuses_bad_lists(serials, message):
+    with pytest.raises(InputError, match=message):
+        serial_set(SerialTree.build(GTIN, "L1", SERIALS), serials, 3)
+
+
+def test_whole_source_is_the_empty_multiproof_of_the_root():
+    tree = SerialTree.build(GTIN, "L1", SERIALS)
+    whole = whole_source(tree, 5)
+    assert whole.as_arg() == (5, [], [tree.root], [])
+    assert multi_proof(tree.tree, []) == ([], [tree.root], [])  # as OZ's getMultiProof([])

@@ -388,7 +388,9 @@ def test_two_records_of_a_patient_have_unlinkable_commitments(svc: rs.RecordServ
     assert len(commitments) == 3
 
 
-def test_a_store_that_lost_its_key_refuses_to_anchor(svc: rs.RecordService, tmp_path: Path) -> None:
+def test_a_store_that_lost_its_key_refuses_to_anchor(
+    svc: rs.RecordService, env: Env, tmp_path: Path
+) -> None:
     (path,) = make_files(tmp_path / "in", 1, "lost key")
     rs.anchor_files(svc, [hash_file(path)], PATIENT, "LAB")
     backup = tmp_path / "key.json"
@@ -397,6 +399,7 @@ def test_a_store_that_lost_its_key_refuses_to_anchor(svc: rs.RecordService, tmp_
     with pytest.raises(InputError, match="already exists"):
         svc.journal.keys.export(svc.hospital, backup)
     svc.journal.conn.execute("DELETE FROM salt_keys")
+    svc = service(env, tmp_path / "store.sqlite", env.hospital)  # a new process on the damaged store
     before = count_rows(svc)
     (again,) = make_files(tmp_path / "in2", 1, "after loss")
     with pytest.raises(InputError, match="records key import FILE"):

@@ -26,7 +26,7 @@ from medchain.gs1 import DrugCode, build_digital_link, build_element_string
 from medchain.hashing import patient_commitment, record_leaf
 from medchain.indexer import Indexer
 from medchain.node import Anvil
-from medchain.serials import SerialTree, batch_id
+from medchain.serials import SerialTree, batch_id, serial_set
 from medchain.store import open_store
 
 EVIL = "Insurer \"Y\" <script>alert('x')</script> & Co"
@@ -150,6 +150,7 @@ def build_world(node: Anvil, directory: Path) -> World:
     # a drug journey: register, commission, ship, receive, dispense, duplicate, recall
     drugs = suite.drugs
     assert drugs is not None
+    w.send(drugs.functions.assignPrefix(GTIN[1:8], acc["manufacturer"]), "council")
     w.send(drugs.functions.registerProduct(int(GTIN), "Amoxicillin 500 mg"), "manufacturer")
     expiry = now(w3) + YEAR
     w.send(
@@ -158,14 +159,15 @@ def build_world(node: Anvil, directory: Path) -> World:
         ),
         "manufacturer",
     )
-    w.send(drugs.functions.ship(w.batch, acc["distributor"], 8, keccak(b"e2")), "manufacturer")
+    first = serial_set(tree, list(SERIALS[:8]))
+    w.send(drugs.functions.ship(w.batch, acc["distributor"], first.as_arg(), keccak(b"e2")), "manufacturer")
     w.send(drugs.functions.receiveShipment(1, 8, keccak(b"e3")), "distributor")
-    w.send(drugs.functions.ship(w.batch, acc["pharmacy"], 4, keccak(b"e4")), "distributor")
+    onward = serial_set(first.tree, list(SERIALS[:4]), 1)
+    w.send(drugs.functions.ship(w.batch, acc["pharmacy"], onward.as_arg(), keccak(b"e4")), "distributor")
     w.send(drugs.functions.receiveShipment(2, 4, keccak(b"e5")), "pharmacy")
     for serial in ("SN0001", "SN0002", "SN0001"):
-        w.send(
-            drugs.functions.dispense(w.batch, serial, tree.proof(serial), keccak(serial.encode())), "pharmacy"
-        )
+        proof = onward.tree.proof(serial)
+        w.send(drugs.functions.dispense(w.batch, 2, serial, proof, keccak(serial.encode())), "pharmacy")
     w.send(drugs.functions.recall(w.batch, keccak(b"recall notice"), keccak(b"e6")), "manufacturer")
     w.facts["head"] = w3.eth.block_number
     return w

@@ -1,5 +1,5 @@
-"""Stateful test: DrugTrace custody is conserved and matches a Python model over ship / receive / dispense /
-recall / time passing.
+"""Stateful test: DrugTrace custody is conserved and matches a Python model over ship (listed serials from a
+source) / receive / cancel / return / dispense (from a received shipment) / recall / time passing.
 
 Invariant per batch: Σ_members (held + dispensed) + inTransit + lost == quantity, and every counter, shipment
 and serial record equals the model's. Each rule predicts from the model whether the contract accepts the call
@@ -23,12 +23,15 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from medchain.errors import decode_revert, register_abi
-from medchain.serials import SerialTree, gtin_number
+from medchain.serials import SerialTree, gtin_number, serial_set
 
 LONG = os.environ.get("MEDCHAIN_PROFILE") == "long"
 SETTINGS = settings(
     derandomize=not LONG,  # CI: the same sequences every run (a red CI is a regression); long: random
-    max_examples=150 if LONG else 15, stateful_step_count=50 if LONG else 25, deadline=None, database=None
+    max_examples=150 if LONG else 15,
+    stateful_step_count=50 if LONG else 25,
+    deadline=None,
+    database=None,
 )
 DAY = 24 * 3600
 LIFETIME_DAYS = 365
@@ -58,6 +61,8 @@ class ShipmentModel:
     to: str
     quantity: int
     received: int | None = None
+    tree: SerialTree | None = None
+    status: int = 1  # IDrugTrace.ShipmentStatus: 1 in transit, 2 received, 3 cancelled, 4 returned
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +95,7 @@ def test_custody_is_conserved(
     dispensers = {str(pharmacy), str(hospital)}
     members = [maker, *receivers]
     everyone = [*members, str(auditor)]  # the auditor is a member that can never hold stock
+    drugs.assignPrefix("9506000", manufacturer, {"from": council})
     drugs.registerProduct(GTIN, "Amoxicillin 500 mg", {"from": manufacturer})
     start = chain.time()
     trees = []
@@ -156,22 +162,46 @@ def test_custody_is_conserved(
 
         # ---- rules ----
 
+        def _sources(self, batch: int, member: str) -> list[tuple[int, SerialTree]]:
+            """(source id, tree) the member can ship serials of the batch from (model)."""
+            b = self.batches[batch]
+            found = [(0, b.tree)] if member == maker else []
+            found += [
+                (i, sh.tree)
+                for i, sh in sorted(self.shipments.items())
+                if sh.batch == batch and sh.to == member and sh.status == 2 and sh.tree is not None
+            ]
+            return found
+
         @initialize(first=st.integers(1, len(SERIALS)), second=st.integers(0, 4), third=st.integers(0, 4))
         def distribute(self, first: int, second: int, third: int) -> None:
             """Seed custody so that even short runs dispense: maker → distributor → pharmacy, hospital."""
-            for b in self.batches:
-                self._move(b, maker, str(distributor), first)
+            for index in range(len(self.batches)):
+                sid = self._move(index, maker, str(distributor), 0, list(SERIALS[:first]))
+                tree = self.shipments[sid].tree
+                assert tree is not None
+                taken = 0
                 for to, quantity in ((str(pharmacy), second), (str(hospital), third)):
-                    if 0 < quantity <= b.held.get(str(distributor), 0):
-                        self._move(b, str(distributor), to, quantity)
+                    if 0 < quantity and taken + quantity <= first:
+                        self._move(
+                            index, str(distributor), to, sid, list(tree.serials[taken : taken + quantity])
+                        )
+                        taken += quantity
 
-        def _move(self, b: BatchModel, sender: str, to: str, quantity: int) -> None:
-            receipt = send(None, contract.functions.ship(b.id, to, quantity, HASH), sender)
+        def _move(self, batch: int, sender: str, to: str, source: int, serials: list[str]) -> int:
+            b = self.batches[batch]
+            tree = b.tree if source == 0 else self.shipments[source].tree
+            assert tree is not None
+            chosen = serial_set(tree, serials, source)
+            receipt = send(None, contract.functions.ship(b.id, to, chosen.as_arg(), HASH), sender)
             shipment_id = contract.events.DrugShipped().process_receipt(receipt)[0]["args"]["shipmentId"]
-            send(None, contract.functions.receiveShipment(shipment_id, quantity, HASH), to)
-            self.shipments[shipment_id] = ShipmentModel(self.batches.index(b), sender, to, quantity, quantity)
-            b.held[sender] -= quantity
-            b.held[to] = b.held.get(to, 0) + quantity
+            send(None, contract.functions.receiveShipment(shipment_id, len(serials), HASH), to)
+            self.shipments[shipment_id] = ShipmentModel(
+                batch, sender, to, len(serials), len(serials), chosen.tree, status=2
+            )
+            b.held[sender] -= len(serials)
+            b.held[to] = b.held.get(to, 0) + len(serials)
+            return int(shipment_id)
 
         @rule(data=st.data(), batch=st.integers(0, len(LOTS) - 1))
         def ship(self, data: Any, batch: int) -> None:
@@ -179,67 +209,107 @@ def test_custody_is_conserved(
             sender = self._pick(data, [m for m, n in b.held.items() if n], everyone, "sender")
             to = self._pick(data, [m for m in members if m != sender], everyone, "to")
             held = b.held.get(sender, 0)
-            quantity = data.draw(st.integers(1, max(1, held)) | st.integers(0, held + 2), label="quantity")
+            sources = self._sources(batch, sender)
+            source, tree = data.draw(st.sampled_from(sources), label="source") if sources else (0, b.tree)
+            serials = data.draw(
+                st.lists(st.sampled_from(tree.serials), min_size=1, max_size=len(tree), unique=True),
+                label="serials",
+            )
             error = None
-            if quantity == 0:
-                error = "DrugTraceInvalidQuantity"
-            elif to == sender:
+            if to == sender:
                 error = "DrugTraceInvalidRecipient"
             elif to != maker and self._usable_error(b):
                 error = self._usable_error(b)
             elif to not in members:
                 error = "DrugTraceInvalidRecipient"
-            elif held < quantity:
+            elif not sources:
+                error = "DrugTraceNotManufacturer"
+            elif held < len(serials):
                 error = "DrugTraceInsufficientStock"
-            receipt = send(error, contract.functions.ship(b.id, to, quantity, HASH), sender)
+            chosen = serial_set(tree, serials, source)
+            receipt = send(error, contract.functions.ship(b.id, to, chosen.as_arg(), HASH), sender)
             if receipt is None:
                 return
             shipment_id = contract.events.DrugShipped().process_receipt(receipt)[0]["args"]["shipmentId"]
-            self.shipments[shipment_id] = ShipmentModel(batch, sender, to, quantity)
-            b.held[sender] = held - quantity
-            b.in_transit += quantity
+            self.shipments[shipment_id] = ShipmentModel(batch, sender, to, len(serials), tree=chosen.tree)
+            b.held[sender] = held - len(serials)
+            b.in_transit += len(serials)
+
+        def _shipment(self, data: Any, pending_only: bool) -> int | None:
+            pending = [i for i, sh in self.shipments.items() if sh.status == 1]
+            if not pending and (not self.shipments or not data.draw(st.integers(0, 5), label="closed one?")):
+                return None
+            return int(data.draw(st.sampled_from(pending or sorted(self.shipments)), label="shipment"))
 
         @rule(data=st.data())
         def receive(self, data: Any) -> None:
-            pending = [i for i, s in self.shipments.items() if s.received is None]
-            if not pending and not data.draw(st.integers(0, 5), label="receive twice?"):
+            shipment_id = self._shipment(data, True)
+            if shipment_id is None:
                 return
-            shipment_id = data.draw(st.sampled_from(pending or sorted(self.shipments)), label="shipment")
-            s = self.shipments[shipment_id]
-            by = self._pick(data, [s.to], everyone, "by")
-            quantity = data.draw(st.just(s.quantity) | st.integers(0, s.quantity + 1), label="received")
+            sh = self.shipments[shipment_id]
+            by = self._pick(data, [sh.to], everyone, "by")
+            quantity = data.draw(st.just(sh.quantity) | st.integers(0, sh.quantity + 1), label="received")
             error = None
-            if s.received is not None:
-                error = "DrugTraceShipmentAlreadyReceived"
-            elif by != s.to:
+            if sh.status != 1:
+                error = "DrugTraceShipmentNotInTransit"
+            elif by != sh.to:
                 error = "DrugTraceNotRecipient"
-            elif quantity > s.quantity:
+            elif quantity > sh.quantity:
                 error = "DrugTraceReceivedExceedsShipped"
             if send(error, contract.functions.receiveShipment(shipment_id, quantity, HASH), by) is None:
                 return
-            b = self.batches[s.batch]
-            s.received = quantity
-            b.in_transit -= s.quantity
-            b.lost += s.quantity - quantity
-            b.held[s.to] = b.held.get(s.to, 0) + quantity
+            b = self.batches[sh.batch]
+            sh.received, sh.status = quantity, 2
+            b.in_transit -= sh.quantity
+            b.lost += sh.quantity - quantity
+            b.held[sh.to] = b.held.get(sh.to, 0) + quantity
 
-        @rule(data=st.data(), batch=st.integers(0, len(LOTS) - 1), serial=st.sampled_from(SERIALS))
-        def dispense(self, data: Any, batch: int, serial: str) -> None:
-            b = self.batches[batch]
-            by = self._pick(data, [m for m in dispensers if b.held.get(m, 0)], everyone, "by")
-            proof_of = batch if data.draw(st.integers(0, 5), label="right proof?") else 1 - batch
-            proof = self.batches[proof_of].tree.proof(serial)  # another lot's proof must fail
+        @rule(data=st.data(), cancel=st.booleans())
+        def cancel_or_return(self, data: Any, cancel: bool) -> None:
+            shipment_id = self._shipment(data, True)
+            if shipment_id is None:
+                return
+            sh = self.shipments[shipment_id]
+            by = self._pick(data, [sh.sender if cancel else sh.to], everyone, "by")
+            error = None
+            if sh.status != 1:
+                error = "DrugTraceShipmentNotInTransit"
+            elif by != (sh.sender if cancel else sh.to):
+                error = "DrugTraceNotSender" if cancel else "DrugTraceNotRecipient"
+            fn = contract.functions.cancelShipment if cancel else contract.functions.returnShipment
+            if send(error, fn(shipment_id, HASH), by) is None:
+                return
+            b = self.batches[sh.batch]
+            sh.status = 3 if cancel else 4
+            b.in_transit -= sh.quantity
+            b.held[sh.sender] = b.held.get(sh.sender, 0) + sh.quantity
+
+        @rule(data=st.data(), serial=st.sampled_from(SERIALS))
+        def dispense(self, data: Any, serial: str) -> None:
+            received = [i for i, sh in self.shipments.items() if sh.status == 2]
+            if not received:
+                return
+            shipment_id = data.draw(st.sampled_from(sorted(received)), label="shipment")
+            sh = self.shipments[shipment_id]
+            assert sh.tree is not None
+            b = self.batches[sh.batch]
+            by = self._pick(data, [sh.to] if sh.to in dispensers else [], everyone, "by")
+            in_tree = serial in sh.tree.serials
+            proof = sh.tree.proof(serial) if in_tree else []
             record = b.records.get(serial)
             error = None
             if by not in dispensers:
                 error = "DrugTraceUnauthorized"
-            elif proof_of != batch:
-                error = "DrugTraceInvalidSerialProof"
+            elif by != sh.to:
+                error = "DrugTraceNotRecipient"
+            elif not in_tree:
+                error = "DrugTraceSerialNotInShipment"
             elif record is None and self._usable_error(b):
                 error = self._usable_error(b)
             elif record is None and b.held.get(by, 0) == 0:
                 error = "DrugTraceInsufficientStock"
-            if send(error, contract.functions.dispense(b.id, serial, proof, HASH), by) is None:
+            fn = contract.functions.dispense(b.id, shipment_id, serial, proof, HASH)
+            if send(error, fn, by) is None:
                 return
             if record is not None:
                 record[1] += 1
@@ -303,9 +373,9 @@ def test_custody_is_conserved(
         @invariant()
         def shipments_match(self) -> None:
             assert contract.functions.shipmentCount().call() == len(self.shipments)
-            for shipment_id, s in self.shipments.items():
+            for shipment_id, sh in self.shipments.items():
                 stored = contract.functions.getShipment(shipment_id).call()
-                assert stored[0] == (1 if s.received is None else 2)
-                assert (stored[4], stored[5]) == (s.quantity, s.received or 0)
+                assert stored[0] == sh.status
+                assert (stored[4], stored[5]) == (sh.quantity, sh.received or 0)
 
     run_state_machine_as_test(CustodyMachine, settings=SETTINGS)

@@ -18,6 +18,7 @@ import {DrugTrace} from "../../../contracts/DrugTrace.sol";
 /// with its own proof, and nothing else (altered values, swapped proofs, unknown roots).
 contract MerkleFuzz is Base {
     uint64 internal constant GTIN = 4_006_381_333_931;
+    string internal constant PREFIX = "4006381"; // the GS1 Company Prefix inside GTIN
 
     RecordRegistry internal records;
     DrugTrace internal drugs;
@@ -33,6 +34,8 @@ contract MerkleFuzz is Base {
         pharmacy = _admit("pharmacy", PHARMACY);
         records = new RecordRegistry(consortium, new ConsentRegistry(consortium));
         drugs = new DrugTrace(consortium);
+        vm.prank(council[0]);
+        drugs.assignPrefix(PREFIX, manufacturer);
         vm.prank(manufacturer);
         drugs.registerProduct(GTIN, "Amoxicillin 500 mg");
     }
@@ -192,20 +195,23 @@ contract MerkleFuzz is Base {
             vm.assertFalse(drugs.verify(GTIN, string.concat(lot, "X"), _serial(i), proof).genuine, "another lot");
         }
 
+        // the whole batch as one shipment (proof = [root]): the shipment's tree is the batch tree
+        bytes32[] memory rootOnly = new bytes32[](1);
+        rootOnly[0] = tree[0];
         vm.prank(manufacturer);
-        drugs.ship(batchId, pharmacy, uint32(n), bytes32(0));
-        uint256 shipmentId = drugs.shipmentCount();
+        uint256 shipmentId =
+            drugs.ship(batchId, pharmacy, IDrugTrace.SerialSet(0, new bytes32[](0), rootOnly, new bool[](0)), 0);
         vm.prank(pharmacy);
         drugs.receiveShipment(shipmentId, uint32(n), bytes32(0));
         uint256 k = pick % n;
         bytes32[] memory proofK = Merkle.proof(tree, Merkle.indexOf(sorted, leaves[k]));
         vm.expectRevert(
-            abi.encodeWithSelector(IDrugTrace.DrugTraceInvalidSerialProof.selector, batchId, _serial(n + k))
+            abi.encodeWithSelector(IDrugTrace.DrugTraceSerialNotInShipment.selector, shipmentId, _serial(n + k))
         );
         vm.prank(pharmacy);
-        drugs.dispense(batchId, _serial(n + k), proofK, bytes32(0));
+        drugs.dispense(batchId, shipmentId, _serial(n + k), proofK, bytes32(0));
         vm.prank(pharmacy);
-        vm.assertTrue(drugs.dispense(batchId, _serial(k), proofK, bytes32(0)), "first dispense");
+        vm.assertTrue(drugs.dispense(batchId, shipmentId, _serial(k), proofK, bytes32(0)), "first dispense");
         vm.assertTrue(drugs.serialStatus(batchId, _serial(k)).dispensed, "dispensed");
     }
 

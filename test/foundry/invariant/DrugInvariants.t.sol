@@ -19,7 +19,7 @@ contract DrugInvariants is InvariantBase {
     function setUp() public {
         handler = new DrugHandler();
         drugs = handler.drugs();
-        bytes4[] memory selectors = new bytes4[](10);
+        bytes4[] memory selectors = new bytes4[](11);
         selectors[0] = DrugHandler.commission.selector;
         selectors[1] = DrugHandler.ship.selector;
         selectors[2] = DrugHandler.receiveShipment.selector;
@@ -31,6 +31,7 @@ contract DrugInvariants is InvariantBase {
         selectors[7] = DrugHandler.ship.selector;
         selectors[8] = DrugHandler.receiveShipment.selector;
         selectors[9] = DrugHandler.dispense.selector;
+        selectors[10] = DrugHandler.unship.selector;
         _target(address(handler), selectors);
     }
 
@@ -66,7 +67,7 @@ contract DrugInvariants is InvariantBase {
             uint256 bi = 0;
             while (ids[bi] != sh.batchId) ++bi; // every shipment is of a known batch
             if (sh.status == IDrugTrace.ShipmentStatus.InTransit) inTransit[bi] += sh.quantity;
-            else lost[bi] += sh.quantity - sh.quantityReceived;
+            else if (sh.status == IDrugTrace.ShipmentStatus.Received) lost[bi] += sh.quantity - sh.quantityReceived;
         }
     }
 

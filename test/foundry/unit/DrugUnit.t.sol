@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {Base} from "../utils/Base.sol";
 import {Merkle} from "../utils/Merkle.sol";
 import {IConsortium} from "../../../interfaces/IConsortium.sol";
@@ -9,8 +10,8 @@ import {DrugTrace} from "../../../contracts/DrugTrace.sol";
 
 /// @title DrugUnit
 /// @notice DrugTrace paths beyond the custody invariant suite: product and batch validation, recipient rules,
-/// receipt errors, dispensing rules (recall, expiry, stock, roles), duplicate-scan flags, recall rights and the
-/// consumer views.
+/// receipt errors, shipments of listed serials from a source, cancel and return, dispensing from a received
+/// shipment (recall, expiry, stock, roles), duplicate-scan flags, recall rights and the consumer views.
 contract DrugUnit is Base {
     uint64 internal constant GTIN = 4_006_381_333_931;
     string internal constant LOT = "A1";
@@ -27,6 +28,9 @@ contract DrugUnit is Base {
     bytes32 internal batchId;
     bytes32[] internal sorted;
     bytes32[] internal tree;
+    mapping(bytes32 batch => bytes32[]) internal batchLeaves; // sorted serial leaves of each batch
+    mapping(uint256 shipment => bytes32[]) internal shipLeaves; // sorted serial leaves of each shipment
+    mapping(bytes32 leaf => bytes32) internal innerOf; // keccak256(abi.encode(batchId, serial))
 
     function setUp() public {
         vm.warp(T0);
@@ -40,6 +44,8 @@ contract DrugUnit is Base {
         auditor = _admit("auditor", AUDITOR);
         stranger = _addr("stranger");
         drugs = new DrugTrace(consortium);
+        vm.prank(council[0]);
+        drugs.assignPrefix("4006381", manufacturer);
         vm.prank(manufacturerKey);
         drugs.registerProduct(GTIN, "Amoxicillin 500 mg");
         batchId = _commission(LOT, 4, uint64(T0 + 30 days));
@@ -102,13 +108,14 @@ contract DrugUnit is Base {
         _shipReverts(manufacturerKey, auditor, 1, IDrugTrace.DrugTraceInvalidRecipient.selector);
         _shipReverts(manufacturerKey, manufacturerKey, 1, IDrugTrace.DrugTraceInvalidRecipient.selector);
         _shipReverts(manufacturerKey, rival, 1, IDrugTrace.DrugTraceInvalidRecipient.selector);
-        _shipReverts(manufacturerKey, distributor, 0, IDrugTrace.DrugTraceInvalidQuantity.selector);
-        _shipReverts(manufacturerKey, distributor, 5, IDrugTrace.DrugTraceInsufficientStock.selector);
+        _shipReverts(manufacturerKey, distributor, 0, MerkleProof.MerkleProofInvalidMultiproof.selector);
         _shipReverts(stranger, distributor, 1, IDrugTrace.DrugTraceNotMember.selector);
+        _shipReverts(distributor, pharmacy, 1, IDrugTrace.DrugTraceNotManufacturer.selector); // batch tree: maker only
         vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceUnknownBatch.selector, keccak256("nope")));
         vm.prank(manufacturer);
-        drugs.ship(keccak256("nope"), distributor, 1, bytes32(0));
+        drugs.ship(keccak256("nope"), distributor, _noSerials(), bytes32(0));
         uint256 id = _ship(manufacturerKey, hospital, 2);
+        _shipReverts(manufacturerKey, distributor, 3, IDrugTrace.DrugTraceInsufficientStock.selector);
         IDrugTrace.Shipment memory s = drugs.getShipment(id);
         vm.assertEq(uint8(s.status), uint8(IDrugTrace.ShipmentStatus.InTransit), "in transit");
         vm.assertEq(s.from, manufacturer, "from the member");
@@ -122,12 +129,13 @@ contract DrugUnit is Base {
         vm.prank(pharmacy);
         drugs.receiveShipment(id, 2, bytes32(0));
         _suspend(manufacturer);
+        IDrugTrace.SerialSet memory back = _serialSet(id, _range(0, 1));
         vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceInvalidRecipient.selector, batchId, manufacturer));
         vm.prank(pharmacy);
-        drugs.ship(batchId, manufacturer, 1, bytes32(0));
+        drugs.ship(batchId, manufacturer, back, bytes32(0));
         _reinstate(manufacturer);
         vm.prank(pharmacy);
-        drugs.ship(batchId, manufacturer, 1, bytes32(0));
+        drugs.ship(batchId, manufacturer, back, bytes32(0));
     }
 
     function test_receive_rulesAndDiscrepancy() public {
@@ -152,7 +160,9 @@ contract DrugUnit is Base {
         vm.assertEq(uint8(s.status), uint8(IDrugTrace.ShipmentStatus.Received), "received status");
         vm.assertEq(s.receivedAt, T0 + 1 hours, "received at");
         vm.expectRevert(
-            abi.encodeWithSelector(IDrugTrace.DrugTraceShipmentAlreadyReceived.selector, id, uint64(T0 + 1 hours))
+            abi.encodeWithSelector(
+                IDrugTrace.DrugTraceShipmentNotInTransit.selector, id, IDrugTrace.ShipmentStatus.Received
+            )
         );
         vm.prank(distributor);
         drugs.receiveShipment(id, 2, bytes32(0));
@@ -166,7 +176,7 @@ contract DrugUnit is Base {
         vm.prank(council[0]);
         drugs.recall(batchId, keccak256("reason"), bytes32(0));
         _shipReverts(distributor, pharmacy, 1, IDrugTrace.DrugTraceBatchRecalled.selector);
-        uint256 back = _ship(distributor, manufacturer, 2);
+        uint256 back = _shipFrom(distributor, manufacturer, id, _range(0, 2));
         vm.prank(manufacturerKey);
         drugs.receiveShipment(back, 2, bytes32(0)); // receipt is allowed after a recall
         vm.assertEq(drugs.stockOf(batchId, manufacturer).held, 4, "all back home");
@@ -175,32 +185,45 @@ contract DrugUnit is Base {
         vm.warp(T0 + 1 days + 1);
         vm.expectPartialRevert(IDrugTrace.DrugTraceBatchExpired.selector);
         vm.prank(manufacturer);
-        drugs.ship(other, distributor, 1, bytes32(0));
+        drugs.ship(other, distributor, _noSerials(), bytes32(0));
         vm.assertTrue(drugs.batchInfo(other).expired, "expired");
     }
 
     // ---- dispensing ----
 
     function test_dispense_rulesAndDuplicates() public {
-        uint256 id = _ship(manufacturer, pharmacy, 1);
+        uint256 id = _ship(manufacturer, pharmacy, 2);
         vm.prank(pharmacy);
-        drugs.receiveShipment(id, 1, bytes32(0));
-        (bytes32[] memory p0, bytes32[] memory p1) = (_proof(0), _proof(1)); // before any prank: they call out
+        drugs.receiveShipment(id, 1, bytes32(0)); // one of the two listed packs arrived
+        (bytes32[] memory p0, bytes32[] memory p1) = (_shipProof(id, 0), _shipProof(id, 1));
         vm.expectPartialRevert(IDrugTrace.DrugTraceUnauthorized.selector);
         vm.prank(distributor);
-        drugs.dispense(batchId, _serial(0), p0, bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceUnknownBatch.selector);
+        drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
+        vm.expectPartialRevert(IDrugTrace.DrugTraceUnknownShipment.selector);
         vm.prank(pharmacy);
-        drugs.dispense(keccak256("nope"), _serial(0), p0, bytes32(0));
+        drugs.dispense(batchId, 99, _serial(0), p0, bytes32(0));
+        vm.expectPartialRevert(IDrugTrace.DrugTraceSerialNotInShipment.selector);
+        vm.prank(pharmacy);
+        drugs.dispense(keccak256("nope"), id, _serial(0), p0, bytes32(0)); // the commitment binds the batch
+        vm.expectPartialRevert(IDrugTrace.DrugTraceSerialNotInShipment.selector);
+        vm.prank(pharmacy);
+        drugs.dispense(batchId, id, _serial(3), p0, bytes32(0)); // not in this shipment
         vm.warp(T0 + 2 hours);
         vm.prank(pharmacy);
-        vm.assertTrue(drugs.dispense(batchId, _serial(0), p0, bytes32(0)), "first");
+        vm.assertTrue(drugs.dispense(batchId, id, _serial(0), p0, bytes32(0)), "first");
         vm.expectPartialRevert(IDrugTrace.DrugTraceInsufficientStock.selector);
         vm.prank(pharmacy);
-        drugs.dispense(batchId, _serial(1), p1, bytes32(0));
+        drugs.dispense(batchId, id, _serial(1), p1, bytes32(0));
+        vm.expectPartialRevert(IDrugTrace.DrugTraceNotRecipient.selector);
+        vm.prank(hospital); // never received the pack: cannot flag it
+        drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
+        uint256 twice = _ship(manufacturer, hospital, 1); // serial 0 listed a second time
+        vm.prank(hospital);
+        drugs.receiveShipment(twice, 1, bytes32(0));
+        bytes32[] memory h0 = _shipProof(twice, 0);
         vm.warp(T0 + 3 hours);
         vm.prank(hospital); // a hospital scans the same pack: flagged, not dispensed again
-        vm.assertFalse(drugs.dispense(batchId, _serial(0), p0, bytes32(0)), "duplicate");
+        vm.assertFalse(drugs.dispense(batchId, twice, _serial(0), h0, bytes32(0)), "duplicate");
         IDrugTrace.SerialStatus memory st = drugs.serialStatus(batchId, _serial(0));
         vm.assertTrue(st.dispensed && st.genuine, "dispensed and genuine");
         vm.assertEq(st.dispensedBy, pharmacy, "by");
@@ -219,21 +242,47 @@ contract DrugUnit is Base {
         drugs.receiveShipment(id, 2, bytes32(0));
         vm.prank(manufacturerKey);
         drugs.recall(batchId, keccak256("r"), bytes32(0));
-        bytes32[] memory p0 = _proof(0);
+        bytes32[] memory p0 = _shipProof(id, 0);
         vm.expectPartialRevert(IDrugTrace.DrugTraceBatchRecalled.selector);
         vm.prank(hospital);
-        drugs.dispense(batchId, _serial(0), p0, bytes32(0));
+        drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
 
         bytes32 other = _commission("B3", 1, uint64(T0 + 1 days));
+        IDrugTrace.SerialSet memory whole = _noSerials();
+        whole.proof = new bytes32[](1);
+        whole.proof[0] = batchLeaves[other][0]; // the whole one-leaf batch: proof = [root]
         vm.prank(manufacturer);
-        id = drugs.ship(other, hospital, 1, bytes32(0));
+        id = drugs.ship(other, hospital, whole, bytes32(0));
         vm.prank(hospital);
         drugs.receiveShipment(id, 1, bytes32(0));
         vm.warp(T0 + 1 days + 1);
         bytes32[] memory proof = new bytes32[](0); // one-leaf tree
         vm.expectPartialRevert(IDrugTrace.DrugTraceBatchExpired.selector);
         vm.prank(hospital);
-        drugs.dispense(other, "B3-0", proof, bytes32(0));
+        drugs.dispense(other, id, "B3-0", proof, bytes32(0));
+    }
+
+    function test_cancelAndReturn() public {
+        uint256 id = _ship(manufacturer, pharmacy, 2);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceNotSender.selector, id, pharmacy, manufacturer));
+        vm.prank(pharmacy);
+        drugs.cancelShipment(id, bytes32(0));
+        vm.prank(manufacturerKey);
+        drugs.cancelShipment(id, bytes32(0));
+        vm.assertEq(drugs.stockOf(batchId, manufacturer).held, 4, "back at the sender");
+        vm.assertEq(uint8(drugs.getShipment(id).status), uint8(IDrugTrace.ShipmentStatus.Cancelled), "cancelled");
+        uint256 again = _ship(manufacturer, pharmacy, 2);
+        vm.expectPartialRevert(IDrugTrace.DrugTraceNotRecipient.selector);
+        vm.prank(hospital);
+        drugs.returnShipment(again, bytes32(0));
+        vm.prank(pharmacy);
+        drugs.returnShipment(again, bytes32(0));
+        vm.expectPartialRevert(IDrugTrace.DrugTraceShipmentNotInTransit.selector);
+        vm.prank(pharmacy);
+        drugs.receiveShipment(again, 2, bytes32(0));
+        IDrugTrace.Batch memory b = drugs.getBatch(batchId);
+        vm.assertEq(b.inTransit, 0, "nothing in transit");
+        vm.assertEq(drugs.stockOf(batchId, manufacturer).held, 4, "all home");
     }
 
     // ---- recall ----
@@ -294,6 +343,11 @@ contract DrugUnit is Base {
         Merkle.sort(leaves);
         bytes32[] memory t = Merkle.build(leaves);
         if (keccak256(bytes(lot)) == keccak256(bytes(LOT))) (sorted, tree) = (leaves, t);
+        batchLeaves[id] = leaves;
+        for (uint256 i = 0; i < quantity; ++i) {
+            bytes32 inner = keccak256(abi.encode(id, string.concat(lot, "-", vm.toString(i))));
+            innerOf[keccak256(bytes.concat(inner))] = inner;
+        }
         vm.prank(manufacturerKey);
         drugs.commissionBatch(GTIN, lot, expiry, quantity, t[0], keccak256("certificate"), keccak256("epcis"));
     }
@@ -302,15 +356,64 @@ contract DrugUnit is Base {
         return Merkle.proof(tree, Merkle.indexOf(sorted, drugs.serialLeaf(batchId, _serial(i))));
     }
 
+    /// @dev Ships serials 0..quantity-1 of the main batch from its tree.
     function _ship(address key, address to, uint32 quantity) internal returns (uint256) {
+        return _shipFrom(key, to, 0, _range(0, quantity));
+    }
+
+    function _shipFrom(address key, address to, uint256 source, uint256[] memory serials) internal returns (uint256 id) {
+        IDrugTrace.SerialSet memory set = _serialSet(source, serials);
         vm.prank(key);
-        return drugs.ship(batchId, to, quantity, keccak256("epcis"));
+        id = drugs.ship(batchId, to, set, keccak256("epcis"));
+        bytes32[] memory leaves = new bytes32[](set.serialHashes.length);
+        for (uint256 i = 0; i < leaves.length; ++i) {
+            leaves[i] = keccak256(bytes.concat(set.serialHashes[i]));
+        }
+        shipLeaves[id] = leaves;
     }
 
     function _shipReverts(address key, address to, uint32 quantity, bytes4 selector) internal {
+        IDrugTrace.SerialSet memory set = _serialSet(0, _range(0, quantity));
         vm.expectPartialRevert(selector);
         vm.prank(key);
-        drugs.ship(batchId, to, quantity, bytes32(0));
+        drugs.ship(batchId, to, set, bytes32(0));
+    }
+
+    function _range(uint256 first, uint256 count) internal pure returns (uint256[] memory r) {
+        r = new uint256[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            r[i] = first + i;
+        }
+    }
+
+    function _noSerials() internal pure returns (IDrugTrace.SerialSet memory) {
+        return IDrugTrace.SerialSet(0, new bytes32[](0), new bytes32[](0), new bool[](0));
+    }
+
+    /// @dev The SerialSet shipping serials `serials` (indices) of the main batch out of `source`.
+    function _serialSet(uint256 source, uint256[] memory serials) internal view returns (IDrugTrace.SerialSet memory) {
+        bytes32[] memory src = source == 0 ? batchLeaves[batchId] : shipLeaves[source];
+        bytes32[] memory want = new bytes32[](serials.length);
+        for (uint256 i = 0; i < serials.length; ++i) {
+            want[i] = keccak256(bytes.concat(keccak256(abi.encode(batchId, _serial(serials[i])))));
+        }
+        Merkle.sort(want);
+        uint256[] memory ks = new uint256[](want.length);
+        for (uint256 i = 0; i < want.length; ++i) {
+            ks[i] = Merkle.indexOf(src, want[i]);
+        }
+        (bytes32[] memory leaves, bytes32[] memory path, bool[] memory flags) = Merkle.multiProof(Merkle.build(src), ks);
+        bytes32[] memory inner = new bytes32[](leaves.length);
+        for (uint256 i = 0; i < leaves.length; ++i) {
+            inner[i] = innerOf[leaves[i]];
+        }
+        return IDrugTrace.SerialSet(source, inner, path, flags);
+    }
+
+    /// @dev The proof of serial `i` of the main batch in shipment `id`'s tree.
+    function _shipProof(uint256 id, uint256 i) internal view returns (bytes32[] memory) {
+        bytes32[] memory leaves = shipLeaves[id];
+        return Merkle.proof(Merkle.build(leaves), Merkle.indexOf(leaves, drugs.serialLeaf(batchId, _serial(i))));
     }
 
     function _commissionReverts(

@@ -58,4 +58,42 @@ library Merkle {
         }
         revert("Merkle: leaf not in tree");
     }
+
+    /// @dev OZ `getMultiProof` for the sorted leaves `ks` (ascending sorted-leaf positions, no repeats) of `tree`:
+    /// the leaves in the order OZ's multiproof takes them (ascending), the proof and its flags.
+    function multiProof(bytes32[] memory tree, uint256[] memory ks)
+        internal
+        pure
+        returns (bytes32[] memory leaves, bytes32[] memory path, bool[] memory flags)
+    {
+        uint256 n = ks.length;
+        uint256[] memory queue = new uint256[](2 * tree.length);
+        leaves = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            queue[i] = tree.length - 1 - ks[i]; // descending tree indices
+            leaves[i] = tree[queue[i]];
+        }
+        bytes32[] memory proofBuf = new bytes32[](tree.length);
+        bool[] memory flagBuf = new bool[](tree.length);
+        (uint256 head, uint256 tail, uint256 p, uint256 f) = (0, n, 0, 0);
+        while (head < tail && queue[head] > 0) {
+            uint256 j = queue[head++];
+            uint256 sibling = j % 2 == 1 ? j + 1 : j - 1;
+            if (head < tail && queue[head] == sibling) {
+                flagBuf[f++] = true;
+                ++head;
+            } else {
+                flagBuf[f++] = false;
+                proofBuf[p++] = tree[sibling];
+            }
+            queue[tail++] = (j - 1) / 2;
+        }
+        (path, flags) = (new bytes32[](p), new bool[](f));
+        for (uint256 i = 0; i < p; ++i) {
+            path[i] = proofBuf[i];
+        }
+        for (uint256 i = 0; i < f; ++i) {
+            flags[i] = flagBuf[i];
+        }
+    }
 }

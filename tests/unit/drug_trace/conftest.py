@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from drug_helpers import GTIN2_N, GTIN_N, BatchFixture, commission, make_batch
+from drug_helpers import GTIN2_N, GTIN_N, PREFIX, PREFIX2, BatchFixture, commission, make_batch
 from helpers import admit, roles
 
 
@@ -27,8 +27,11 @@ def distributor2(accounts: Any, consortium: Any, council: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def drugs(DrugTrace: Any, consortium: Any, council: Any, manufacturer: Any, maker2: Any) -> Any:
-    """DrugTrace with GTIN_N registered by `manufacturer` and GTIN2_N by `maker2`."""
+    """DrugTrace with GTIN_N registered by `manufacturer` and GTIN2_N by `maker2`, inside their prefixes
+    PREFIX and PREFIX2, which the one-member council assigned."""
     contract = DrugTrace.deploy(consortium, {"from": council})
+    contract.assignPrefix(PREFIX, manufacturer, {"from": council})
+    contract.assignPrefix(PREFIX2, maker2, {"from": council})
     contract.registerProduct(GTIN_N, "Amoxicillin 500 mg capsules", {"from": manufacturer})
     contract.registerProduct(GTIN2_N, "Paracetamol 500 mg tablets", {"from": maker2})
     return contract

@@ -14,6 +14,8 @@ from drug_helpers import (
     dispense,
     h,
     make_batch,
+    ship,
+    ship_and_receive,
 )
 
 
@@ -57,16 +59,17 @@ def test_verify_unknown_batch(drugs, batch):
 
 
 def test_verify_dispensed_serial_shows_when_and_where(drugs, stocked, pharmacy):
-    tx = dispense(drugs, stocked, "SN000005", pharmacy)
-    s = _verify(drugs, stocked, "SN000005")
+    tx = dispense(drugs, stocked, "SN000002", pharmacy)
+    s = _verify(drugs, stocked, "SN000002")
     assert (s["genuine"], s["dispensed"]) == (True, True)
     assert (s["dispensedAt"], s["dispensedBy"]) == (tx.timestamp, pharmacy)
 
 
-def test_verify_duplicate_flags(drugs, stocked, pharmacy, hospital):
-    dispense(drugs, stocked, "SN000005", pharmacy)
-    tx = dispense(drugs, stocked, "SN000005", hospital)
-    s = _verify(drugs, stocked, "SN000005")
+def test_verify_duplicate_flags(drugs, stocked, distributor, pharmacy, hospital):
+    ship_and_receive(drugs, stocked, distributor, hospital, ["SN000002"], source=1)  # listed twice
+    dispense(drugs, stocked, "SN000002", pharmacy)
+    tx = dispense(drugs, stocked, "SN000002", hospital)
+    s = _verify(drugs, stocked, "SN000002")
     assert (s["duplicateCount"], s["lastDuplicateBy"], s["lastDuplicateAt"]) == (1, hospital, tx.timestamp)
 
 
@@ -84,10 +87,10 @@ def test_verify_expired_batch(drugs, batch):
 
 
 def test_serial_status_without_proof(drugs, stocked, pharmacy):
-    fresh = drugs.serialStatus(stocked.id, "SN000005")
+    fresh = drugs.serialStatus(stocked.id, "SN000002")
     assert (fresh["batchExists"], fresh["genuine"], fresh["dispensed"]) == (True, False, False)
-    dispense(drugs, stocked, "SN000005", pharmacy)
-    done = drugs.serialStatus(stocked.id, "SN000005")
+    dispense(drugs, stocked, "SN000002", pharmacy)
+    done = drugs.serialStatus(stocked.id, "SN000002")
     assert (done["genuine"], done["dispensed"], done["dispensedBy"]) == (True, True, pharmacy)
 
 
@@ -121,7 +124,7 @@ def test_batch_info_unknown_batch(drugs):
 
 
 def test_shipment_status_follows_receipt(drugs, batch, manufacturer, distributor):
-    sid = drugs.ship(batch.id, distributor, 3, h("ship"), {"from": manufacturer}).return_value
+    sid = ship(drugs, batch, manufacturer, distributor, 3, h("ship")).return_value
     assert drugs.getShipment(sid)["status"] == IN_TRANSIT
     drugs.receiveShipment(sid, 3, h("recv"), {"from": distributor})
     assert drugs.getShipment(sid)["status"] == RECEIVED

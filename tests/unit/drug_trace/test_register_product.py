@@ -4,7 +4,7 @@ import pytest
 from drug_helpers import GTIN2_N, GTIN_N, ZERO_ADDRESS, role
 from helpers import SUSPEND, add_operator, reverts_with
 
-NEW_GTIN = 5012345678900  # 05012345678900
+NEW_GTIN = 9506000999990  # 09506000999990: inside PREFIX, the manufacturer's
 
 
 def test_register_product_stores_product(drugs, manufacturer):
@@ -50,7 +50,8 @@ def test_register_product_with_invalid_gtin_reverts(drugs, manufacturer, gtin):
         drugs.registerProduct(gtin, "X", {"from": manufacturer})
 
 
-def test_register_product_accepts_largest_gtin(drugs, manufacturer):
+def test_register_product_accepts_largest_gtin(drugs, council, manufacturer):
+    drugs.assignPrefix("999999", manufacturer, {"from": council})
     drugs.registerProduct(10**14 - 1, "X", {"from": manufacturer})
     assert drugs.getProduct(10**14 - 1)["manufacturer"] == manufacturer
 

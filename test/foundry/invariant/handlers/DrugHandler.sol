@@ -32,7 +32,8 @@ contract DrugHandler is ModelHandler {
         address from;
         address to;
         uint32 quantity;
-        bool received;
+        uint32 received;
+        uint8 status; // IDrugTrace.ShipmentStatus: 1 in transit, 2 received, 3 cancelled, 4 returned
     }
 
     DrugTrace public drugs;
@@ -61,6 +62,9 @@ contract DrugHandler is ModelHandler {
     mapping(bytes32 serialLeaf => uint256) public firstDispenses;
     mapping(address member => bool) public ghostSuspended;
     mapping(bytes32 id => uint256) internal _batchIndex; // index + 1
+    mapping(uint256 shipmentId => bytes32[]) internal _shipLeaves; // sorted serial leaves of each shipment
+    mapping(bytes32 leaf => bytes32) internal _innerOf; // keccak256(abi.encode(batchId, serial))
+    mapping(bytes32 leaf => uint256) internal _serialIndex; // serial number + 1
 
     uint256 public calls; // handler actions so far (the invariants rotate their per-serial checks on it)
 
@@ -80,6 +84,12 @@ contract DrugHandler is ModelHandler {
         stranger = _addr("stranger");
         drugs = new DrugTrace(consortium);
         (_gtinOf[m0], _gtinOf[m1]) = (4_006_381_333_931, 9_506_000_134_352);
+        for (uint256 c = 0; c < 2; ++c) {
+            vm.prank(council[c]); // 2-of-3: the second approval assigns
+            drugs.assignPrefix("4006381", m0);
+            vm.prank(council[c]);
+            drugs.assignPrefix("9506000", m1);
+        }
         vm.prank(m0Key);
         drugs.registerProduct(_gtinOf[m0], "Amoxicillin 500 mg");
         vm.prank(m1);
@@ -125,6 +135,7 @@ contract DrugHandler is ModelHandler {
             (b.sortedLeaves, b.tree) = (sorted, tree);
             ghostHeld[_batches.length - 1][member] = quantity;
             _batchIndex[id] = _batches.length;
+            _indexSerials(id, _batches.length - 1, quantity);
         } catch {
             _expectFailure(expected, "commission");
         }
@@ -137,16 +148,17 @@ contract DrugHandler is ModelHandler {
         address key = _senderHolding(bi, senderChoice);
         address from = _memberOf(key);
         address to = _recipient(toChoice);
-        uint32 held = ghostHeld[bi][from];
-        uint32 quantity =
-            quantitySeed % 8 == 0 ? uint32(quantitySeed % 3) : uint32(1 + quantitySeed % (held == 0 ? 1 : held));
-        bool expected = from != address(0) && !ghostSuspended[from] && quantity != 0 && quantity <= held
-            && _validRecipient(b, from, to);
+        uint256 source = _sourceOf(bi, from, quantitySeed);
+        (IDrugTrace.SerialSet memory set, bytes32[] memory shipped, uint32 quantity) = _serialSet(bi, source, quantitySeed);
+        bool sourceOk = source != 0 || from == b.manufacturer;
+        bool expected = from != address(0) && !ghostSuspended[from] && sourceOk && quantity != 0
+            && quantity <= ghostHeld[bi][from] && _validRecipient(b, from, to);
         vm.prank(key);
-        try drugs.ship(b.id, to, quantity, keccak256("epcis")) returns (uint256 shipmentId) {
+        try drugs.ship(b.id, to, set, keccak256("epcis")) returns (uint256 shipmentId) {
             _expectSuccess(expected, "ship");
             _check(shipmentId == _shipments.length + 1, "shipment ids must run 1, 2, ...");
-            _shipments.push(GhostShipment(bi, from, to, quantity, false));
+            _shipments.push(GhostShipment(bi, from, to, quantity, 0, 1));
+            _shipLeaves[shipmentId] = shipped;
             ghostHeld[bi][from] -= quantity;
             b.inTransit += quantity;
         } catch {
@@ -160,11 +172,11 @@ contract DrugHandler is ModelHandler {
         GhostShipment storage s = _shipments[id - 1];
         address caller = callerChoice % 4 == 0 ? _senders[callerChoice % _senders.length] : _keyOf(s.to);
         uint32 received = quantitySeed % 4 == 0 ? uint32(quantitySeed % (s.quantity + 2)) : s.quantity;
-        bool expected = !s.received && _memberOf(caller) == s.to && !ghostSuspended[s.to] && received <= s.quantity;
+        bool expected = s.status == 1 && _memberOf(caller) == s.to && !ghostSuspended[s.to] && received <= s.quantity;
         vm.prank(caller);
         try drugs.receiveShipment(id, received, keccak256("epcis")) {
             _expectSuccess(expected, "receiveShipment");
-            s.received = true;
+            (s.status, s.received) = (2, received);
             GhostBatch storage b = _batches[s.batch];
             b.inTransit -= s.quantity;
             b.lost += s.quantity - received;
@@ -174,34 +186,94 @@ contract DrugHandler is ModelHandler {
         }
     }
 
-    function dispense(uint256 batchChoice, uint8 serialChoice, uint8 dispenserChoice, bool badProof) external counted {
-        if (_batches.length == 0) return;
-        (uint256 bi, address key) = _dispenserWithStock(batchChoice, dispenserChoice);
-        GhostBatch storage b = _batches[bi];
-        address member = _memberOf(key);
-        string memory serial = _serial(bi, _serialChoice(bi, serialChoice));
-        bytes32 leaf = drugs.serialLeaf(b.id, serial);
-        bytes32[] memory proof = Merkle.proof(b.tree, Merkle.indexOf(b.sortedLeaves, leaf));
-        bool proofOk = !(badProof && serialChoice % 4 == 0);
-        if (!proofOk) proof = _corrupt(proof, b.id);
-        bool canDispense = key != d0 && proofOk; // d0 holds DISTRIBUTOR only
-        bool duplicate = firstDispenses[leaf] != 0;
-        bool expected = canDispense && (duplicate || (_usable(b) && ghostHeld[bi][member] >= 1));
-        vm.prank(key);
-        try drugs.dispense(b.id, serial, proof, keccak256("epcis")) returns (bool first) {
-            _expectSuccess(expected, "dispense");
-            _check(first == !duplicate, "dispense: first/duplicate flag");
+    /// @notice The sender cancels, or the recipient returns, a shipment in transit.
+    function unship(uint256 shipmentChoice, uint8 callerChoice, bool cancel) external counted {
+        if (_shipments.length == 0) return;
+        uint256 id = _pendingShipment(shipmentChoice);
+        GhostShipment storage s = _shipments[id - 1];
+        address party = cancel ? s.from : s.to;
+        address caller = callerChoice % 4 == 0 ? _senders[callerChoice % _senders.length] : _keyOf(party);
+        bool expected = s.status == 1 && _memberOf(caller) == party && !ghostSuspended[party];
+        bool done;
+        vm.prank(caller);
+        if (cancel) {
+            try drugs.cancelShipment(id, keccak256("epcis")) {
+                done = true;
+            } catch {}
+        } else {
+            try drugs.returnShipment(id, keccak256("epcis")) {
+                done = true;
+            } catch {}
+        }
+        string memory action = cancel ? "cancelShipment" : "returnShipment";
+        if (!done) {
+            _expectFailure(expected, action);
+            return;
+        }
+        _expectSuccess(expected, action);
+        s.status = cancel ? 3 : 4;
+        _batches[s.batch].inTransit -= s.quantity;
+        ghostHeld[s.batch][s.from] += s.quantity;
+    }
+
+    /// @dev One dispense attempt, prepared (keeps `dispense` under the stack limit).
+    struct DispenseCase {
+        uint256 id;
+        uint256 batch;
+        address key;
+        address member;
+        bytes32 leaf;
+        string serial;
+        bytes32[] proof;
+        bool duplicate;
+        bool expected;
+    }
+
+    function dispense(uint256 shipmentChoice, uint8 serialChoice, uint8 dispenserChoice, bool badProof)
+        external
+        counted
+    {
+        if (_shipments.length == 0) return;
+        DispenseCase memory c = _dispenseCase(shipmentChoice, serialChoice, dispenserChoice, badProof);
+        GhostBatch storage b = _batches[c.batch];
+        vm.prank(c.key);
+        try drugs.dispense(b.id, c.id, c.serial, c.proof, keccak256("epcis")) returns (bool first) {
+            _expectSuccess(c.expected, "dispense");
+            _check(first == !c.duplicate, "dispense: first/duplicate flag");
             if (first) {
-                ++firstDispenses[leaf];
+                ++firstDispenses[c.leaf];
                 ++b.dispensed;
-                --ghostHeld[bi][member];
-                ++ghostDispensedBy[bi][member];
+                --ghostHeld[c.batch][c.member];
+                ++ghostDispensedBy[c.batch][c.member];
             } else {
                 ++succeeded["dispense:duplicate"];
             }
         } catch {
-            _expectFailure(expected, "dispense");
+            _expectFailure(c.expected, "dispense");
         }
+    }
+
+    function _dispenseCase(uint256 shipmentChoice, uint8 serialChoice, uint8 dispenserChoice, bool badProof)
+        internal
+        view
+        returns (DispenseCase memory c)
+    {
+        (c.id, c.key) = _dispenserShipment(shipmentChoice, dispenserChoice);
+        GhostShipment storage s = _shipments[c.id - 1];
+        c.batch = s.batch;
+        bytes32[] memory leaves = _shipLeaves[c.id];
+        if (leaves.length == 0) leaves = _batches[s.batch].sortedLeaves; // an empty (failed) record: any serial
+        uint256 k = _leafChoice(leaves, serialChoice);
+        c.leaf = leaves[k];
+        c.serial = _serial(s.batch, _serialIndex[c.leaf] - 1);
+        c.proof = Merkle.proof(Merkle.build(leaves), k);
+        bool proofOk = !(badProof && serialChoice % 4 == 0) && _shipLeaves[c.id].length > 0;
+        if (badProof && serialChoice % 4 == 0) c.proof = _corrupt(c.proof, _batches[s.batch].id);
+        c.member = _memberOf(c.key);
+        bool canDispense = c.key != d0 && proofOk && s.status == 2 && c.member == s.to; // d0: DISTRIBUTOR only
+        c.duplicate = firstDispenses[c.leaf] != 0;
+        c.expected = canDispense
+            && (c.duplicate || (_usable(_batches[s.batch]) && ghostHeld[s.batch][c.member] >= 1));
     }
 
     function recall(uint256 batchChoice, uint8 byChoice) external counted {
@@ -304,6 +376,88 @@ contract DrugHandler is ModelHandler {
         tree = Merkle.build(sorted);
     }
 
+    /// @dev Remembers each serial's inner hash and number by leaf (after a successful commission).
+    function _indexSerials(bytes32 id, uint256 bi, uint32 quantity) internal {
+        for (uint256 i = 0; i < quantity; ++i) {
+            bytes32 inner = keccak256(abi.encode(id, _serial(bi, i)));
+            bytes32 leaf = keccak256(bytes.concat(inner));
+            (_innerOf[leaf], _serialIndex[leaf]) = (inner, i + 1);
+        }
+    }
+
+    /// @dev A source `from` can ship from: mostly a shipment of batch `bi` it received, else the batch tree.
+    function _sourceOf(uint256 bi, address from, uint8 seed) internal view returns (uint256) {
+        uint256 n = _shipments.length;
+        if (seed % 3 != 0 || from != _batches[bi].manufacturer) {
+            for (uint256 t = 0; t < n; ++t) {
+                uint256 i = (seed + t) % n;
+                GhostShipment storage s = _shipments[i];
+                if (s.batch == bi && s.to == from && s.status == 2) return i + 1;
+            }
+        }
+        return 0;
+    }
+
+    /// @dev The SerialSet for a ship from `source`: one time in five the whole source (proof = [root]), one time
+    /// in sixteen nothing (an invalid empty set), else a run of its sorted leaves with their OZ multiproof.
+    function _serialSet(uint256 bi, uint256 source, uint8 seed)
+        internal
+        view
+        returns (IDrugTrace.SerialSet memory set, bytes32[] memory shipped, uint32 quantity)
+    {
+        bytes32[] memory src = source == 0 ? _batches[bi].sortedLeaves : _shipLeaves[source];
+        bytes32[] memory t = Merkle.build(src);
+        if (seed % 16 == 1) {
+            return (IDrugTrace.SerialSet(source, new bytes32[](0), new bytes32[](0), new bool[](0)), shipped, 0);
+        }
+        if (seed % 5 == 0) {
+            bytes32[] memory rootOnly = new bytes32[](1);
+            rootOnly[0] = t[0];
+            quantity = source == 0 ? _batches[bi].quantity : _shipments[source - 1].received;
+            return (IDrugTrace.SerialSet(source, new bytes32[](0), rootOnly, new bool[](0)), src, quantity);
+        }
+        uint256 count = 1 + seed % src.length;
+        uint256 first = (seed / 7) % (src.length - count + 1);
+        uint256[] memory ks = new uint256[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            ks[i] = first + i;
+        }
+        bytes32[] memory path;
+        bool[] memory flags;
+        (shipped, path, flags) = Merkle.multiProof(t, ks);
+        bytes32[] memory inner = new bytes32[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            inner[i] = _innerOf[shipped[i]];
+        }
+        return (IDrugTrace.SerialSet(source, inner, path, flags), shipped, uint32(count));
+    }
+
+    /// @dev Three times in four a received shipment at a pharmacy or the hospital with its key, else any shipment
+    /// and any dispenser key.
+    function _dispenserShipment(uint256 choice, uint8 dispenserChoice) internal view returns (uint256, address) {
+        uint256 n = _shipments.length;
+        if (dispenserChoice % 4 != 0) {
+            for (uint256 t = 0; t < n; ++t) {
+                uint256 i = (choice % n + t) % n;
+                GhostShipment storage s = _shipments[i];
+                if (s.status == 2 && (s.to == p0 || s.to == p1 || s.to == hospital) && _shipLeaves[i + 1].length > 0) {
+                    return (i + 1, _keyOf(s.to));
+                }
+            }
+        }
+        return (1 + choice % n, _dispensers[dispenserChoice % _dispensers.length]);
+    }
+
+    /// @dev Mostly a leaf not dispensed yet; one time in four any leaf (a duplicate scan, perhaps).
+    function _leafChoice(bytes32[] memory leaves, uint8 choice) internal view returns (uint256) {
+        if (choice % 4 == 0) return (choice / 4) % leaves.length;
+        for (uint256 t = 0; t < leaves.length; ++t) {
+            uint256 i = (choice + t) % leaves.length;
+            if (firstDispenses[leaves[i]] == 0) return i;
+        }
+        return choice % leaves.length;
+    }
+
     /// @dev A wrong proof: an extra or altered sibling (a one-leaf tree has an empty proof).
     function _corrupt(bytes32[] memory proof, bytes32 salt) internal pure returns (bytes32[] memory bad) {
         if (proof.length == 0) {
@@ -313,32 +467,6 @@ contract DrugHandler is ModelHandler {
         }
         proof[0] = keccak256(abi.encode(proof[0], salt));
         return proof;
-    }
-
-    /// @dev Three times in four a (batch, dispenser key) whose member holds stock, else random ones.
-    function _dispenserWithStock(uint256 batchChoice, uint8 dispenserChoice) internal view returns (uint256, address) {
-        uint256 n = _batches.length;
-        if (dispenserChoice % 4 != 0) {
-            for (uint256 t = 0; t < n; ++t) {
-                uint256 bi = (batchChoice % n + t) % n;
-                for (uint256 k = 0; k < 3; ++k) {
-                    address key = _dispensers[(dispenserChoice + k) % 3]; // p0, p1Key, hospital
-                    if (ghostHeld[bi][_memberOf(key)] > 0) return (bi, key);
-                }
-            }
-        }
-        return (batchChoice % n, _dispensers[dispenserChoice % _dispensers.length]);
-    }
-
-    /// @dev Mostly a serial not dispensed yet; one time in four any serial (a duplicate scan, perhaps).
-    function _serialChoice(uint256 bi, uint8 choice) internal view returns (uint256) {
-        GhostBatch storage b = _batches[bi];
-        if (choice % 4 == 0) return (choice / 4) % b.quantity;
-        for (uint256 t = 0; t < b.quantity; ++t) {
-            uint256 i = (choice + t) % b.quantity;
-            if (firstDispenses[keccak256(bytes.concat(keccak256(abi.encode(b.id, _serial(bi, i)))))] == 0) return i;
-        }
-        return choice % b.quantity;
     }
 
     /// @dev Mostly a key of a member that holds stock of batch `bi`, else any sender key.
@@ -378,7 +506,7 @@ contract DrugHandler is ModelHandler {
         if (choice % 4 != 0) {
             for (uint256 t = 0; t < n; ++t) {
                 uint256 i = (choice % n + t) % n;
-                if (!_shipments[i].received) return i + 1;
+                if (_shipments[i].status == 1) return i + 1;
             }
         }
         return 1 + choice % n;
