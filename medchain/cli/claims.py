@@ -212,7 +212,8 @@ def policies_cmd(
         return
     rows = [{
         "policy": p.id, "holder": p.holder, "insurer": p.insurer, "coverage": money.fmt(p.coverage),
-        "remaining": money.fmt(p.remaining), "valid from": _date(p.valid_from), "valid until": _date(p.valid_until),
+        "remaining": money.fmt(p.remaining), "valid from": _date(p.valid_from),
+        "valid until": _date(p.valid_until),
     } for p in found]  # fmt: skip
     output(st, rows, title="policies")
 

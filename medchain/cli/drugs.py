@@ -97,6 +97,56 @@ def product_register(
     output(st, {"gtin": gtin14(gtin_number(gtin)), "name": name, "tx": tx_hash, "block": block})
 
 
+@app.command("products")
+def products_cmd(
+    ctx: typer.Context,
+    manufacturer: Annotated[str | None, typer.Option(help="only this manufacturer member's")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List registered products with their manufacturer now."""
+    from medchain.drug_listings import products
+
+    st = state(ctx, json_out)
+    who = address_arg(manufacturer, "manufacturer") if manufacturer else None
+    rows = products(_drugs(st), st.suite().consortium, who, st.deploy_block("DrugTrace"))
+    output(st, rows, title="products")
+
+
+@app.command("batches")
+def batches_cmd(
+    ctx: typer.Context,
+    gtin: Annotated[str | None, typer.Option(help="only this product's batches")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List commissioned batches: lot, expiry, status (ACTIVE / RECALLED), quantities."""
+    from medchain.drug_listings import batches
+
+    st = state(ctx, json_out)
+    number = gtin_number(gtin) if gtin else None
+    rows = batches(_drugs(st), st.suite().consortium, number, st.deploy_block("DrugTrace"))
+    shown = [{k: v for k, v in r.items() if k not in ("batchId", "manufacturer")} for r in rows]
+    output(st, rows, shown, title="batches")
+
+
+@app.command("shipments")
+def shipments_cmd(
+    ctx: typer.Context,
+    pending: Annotated[bool, typer.Option("--pending", help="only shipments still in transit")] = False,
+    to: Annotated[str | None, typer.Option("--to", help="only shipments to this member")] = None,
+    sender: Annotated[str | None, typer.Option("--from", help="only shipments from this member")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List shipments (`--pending`: awaiting receipt), with member names and ISO times."""
+    from medchain.drug_listings import shipments
+
+    st = state(ctx, json_out)
+    dest = address_arg(to, "recipient") if to else None
+    origin = address_arg(sender, "sender") if sender else None
+    rows = shipments(_drugs(st), st.suite().consortium, to=dest, sender=origin, pending=pending,
+                     from_block=st.deploy_block("DrugTrace"))  # fmt: skip
+    output(st, rows, title="shipments awaiting receipt" if pending else "shipments")
+
+
 @product_app.command("show")
 def product_show(
     ctx: typer.Context, gtin: Annotated[str, typer.Argument(help="GTIN")], json_out: JsonOpt = False
