@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from medchain.cli import audit as audit_cmd
 from medchain.cli import claims as claims_cmd
@@ -29,6 +29,17 @@ from medchain.errors import MedchainError, one_line
 if TYPE_CHECKING:
     # the Context type TyperGroup.invoke is declared with (typer vendors click as typer._click)
     from typer._click import Context as ClickContext
+
+
+_display_type = TyperOption.display_type_rich
+
+
+def _flag_type(self: TyperOption, ctx: Any) -> str | None:
+    """Help shows a flag as a flag (`--json`), not as an option taking a value (`--json <bool>`)."""
+    return None if self.is_flag else _display_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 
 def _fail(message: str) -> typer.Exit:

@@ -11,16 +11,43 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
 
 from medchain import claims as svc
 from medchain.chain import signer_address
 from medchain.claimfile import ClaimEntry, load_claims
-from medchain.cli.options import CliState, JsonOpt, address_arg, console, err_console, output, state
-from medchain.errors import InputError
+from medchain.cli.options import (
+    CliState,
+    JsonOpt,
+    MemberNames,
+    address_arg,
+    console,
+    err_console,
+    output,
+    state,
+)
+from medchain.errors import ContractRevert, InputError, MedchainError, in_token_units
 from medchain.store import default_store_path, open_store
 from medchain.text import is_digits, utc_text
 
-app = typer.Typer(help="Insurance claims: submit claim files, decide, escalate, pay, collect payouts.")
+
+class ClaimsGroup(TyperGroup):
+    """Reverts of claims commands show their amounts in token units (`needed=100,000.00 tCNY`)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ContractRevert as exc:
+            try:
+                money = svc.currency(state(ctx).suite())
+            except MedchainError:
+                raise exc from None
+            raise in_token_units(exc, money.fmt) from None
+
+
+app = typer.Typer(
+    cls=ClaimsGroup, help="Insurance claims: submit claim files, decide, escalate, pay, collect payouts."
+)
 policy_app = typer.Typer(help="Policies (INSURER keys issue them; anyone may read them).")
 reserve_app = typer.Typer(help="An insurer's reserve in the settlement token.")
 payouts_app = typer.Typer(help="Payout credits of policy holders (pull payments).")
@@ -353,7 +380,8 @@ def queue_cmd(
         )
     items = svc.queue(suite, who, escalated=escalated, from_block=st.deploy_block("ClaimsManager"))
     money = svc.currency(suite)
-    rows = [_queue_row(item, money) for item in items]
+    names = MemberNames(suite.consortium)
+    rows = [_queue_row(item, money) | {"claimant": names.label(item.claim.claimant)} for item in items]
     output(
         st,
         [asdict(i) | {"evidenceOk": i.evidence_ok} for i in items],
@@ -394,8 +422,12 @@ def show_cmd(ctx: typer.Context, claim_id: ClaimArg, json_out: JsonOpt = False) 
         output(st, {"claim": asdict(claim), "history": [asdict(e) for e in events]})
         return
     money = svc.currency(suite)
-    output(st, _claim_view(claim, money), title=f"claim {claim_id}")
-    output(st, [], [_history_row(e, money) for e in events], title="history")
+    names = MemberNames(suite.consortium)
+    view = _claim_view(claim, money)
+    view["insurer"], view["claimant"] = names.label(claim.insurer), names.label(claim.claimant)
+    output(st, view, title=f"claim {claim_id}")
+    rows = [_history_row(e, money) for e in events]
+    output(st, [], [{**r, "detail": names.annotate(str(r.get("detail", "")))} for r in rows], title="history")
 
 
 def _claim_view(claim: svc.ClaimInfo, money: svc.Currency) -> dict[str, Any]:

@@ -26,7 +26,16 @@ from web3.types import TxReceipt
 from medchain import consent as svc
 from medchain import signing
 from medchain.chain import signer_address
-from medchain.cli.options import CliState, JsonOpt, address_arg, console, output, state
+from medchain.cli.options import (
+    CliState,
+    JsonOpt,
+    MemberNames,
+    address_arg,
+    console,
+    err_console,
+    output,
+    state,
+)
 from medchain.codes import PURPOSE_NAMES, parse_classes, parse_purpose
 from medchain.contracts import contract_at
 from medchain.errors import ConfigError, InputError
@@ -152,6 +161,28 @@ def _state_row(s: svc.ConsentState) -> dict[str, Any]:
     }
 
 
+#: a --valid-from this far before now is "in the past" (not a clock difference between machines)
+PAST_SLACK = 300
+
+
+def _warn_period(start: int, stop: int, now: int) -> None:
+    """A warning on stderr (not an error: back-dating may be meant) when the period is already over or starts
+    in the past."""
+    from medchain.timefmt import iso
+
+    if stop and stop <= now:
+        err_console().print(
+            f"warning: --valid-until {iso(stop)} is already past (now {iso(now)}): this consent is expired "
+            "as soon as it is recorded", style="yellow", highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
+    elif start and start < now - PAST_SLACK:
+        err_console().print(
+            f"warning: --valid-from {iso(start)} is in the past (now {iso(now)}): the consent counts "
+            "from then",
+            style="yellow", highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
+
+
 # ---- signed consent ----
 
 
@@ -213,6 +244,7 @@ def sign(
         if classes is None:
             raise InputError("a grant needs --classes (e.g. LAB,IMAGING or ALL)")
         start, stop = parse_time(valid_from, now), parse_time(valid_until, now)
+        _warn_period(start, stop, now)
         message = ConsentGrant(who, target, code, parse_classes(classes), start, stop, nonce, end)
     signed = svc.sign_consent(message, domain, key)
     if out is None and not st.json:
@@ -276,9 +308,11 @@ def grant(
     registry = _registry(st)
     now = int(st.w3().eth.get_block("latest")["timestamp"])
     code = parse_purpose(purpose)
+    start, stop = parse_time(valid_from, now), parse_time(valid_until, now)
+    _warn_period(start, stop, now)
     receipt = svc.grant(
-        registry, st.signer(), address_arg(grantee, "grantee"), code, parse_classes(classes),
-        parse_time(valid_from, now), parse_time(valid_until, now), patient,
+        registry, st.signer(), address_arg(grantee, "grantee"), code, parse_classes(classes), start, stop,
+        patient,
     )  # fmt: skip
     who = address_arg(patient, "patient") if patient else signer_address(st.signer())
     s = svc.consent_state(registry, who, grantee, code)
@@ -337,8 +371,10 @@ def history(
     st = state(ctx, json_out)
     who = address_arg(patient, "patient")
     entries = svc.history(_registry(st), who, st.deploy_block("ConsentRegistry"))
+    names = MemberNames(st.suite().consortium)
     rows = [
-        {"time": _time(e.timestamp), "event": e.event, "what": e.describe(), "tx": e.tx_hash} for e in entries
+        {"time": _time(e.timestamp), "event": e.event, "what": names.annotate(e.describe()), "tx": e.tx_hash}
+        for e in entries
     ]
     output(st, [asdict(e) for e in entries], rows, title=f"history of {who}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,3 +151,39 @@ def _json_default(value: Any) -> Any:
 def address_arg(value: str, what: str = "address") -> str:
     """Validate a user-given address; a checksum address back, or InputError naming the problem."""
     return checked_address(value, what)
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\b")
+
+
+class MemberNames:
+    """Consortium member names beside addresses in tables (`Insurer X 0x1234…`), each looked up once; an
+    address that is no member (a patient) stays as it is. An operator key shows its member's name."""
+
+    def __init__(self, consortium: Any) -> None:
+        self.consortium = consortium
+        self.cache: dict[str, str] = {}
+
+    def name(self, address: str) -> str:
+        from medchain import consortium as members
+        from medchain.errors import MedchainError
+
+        key = address.lower()
+        if key not in self.cache:
+            try:
+                member = members.member_of(self.consortium, address)
+                self.cache[key] = members.get_member(self.consortium, member).name if member else ""
+            except MedchainError:
+                self.cache[key] = ""
+        return self.cache[key]
+
+    def label(self, address: str | None) -> str:
+        """`Name address`, or the address alone."""
+        if not address:
+            return ""
+        name = self.name(address)
+        return f"{name} {address}" if name else address
+
+    def annotate(self, text: str) -> str:
+        """Every address in `text` with its member name before it."""
+        return _ADDRESS.sub(lambda m: self.label(m.group(0)), text)

@@ -14,6 +14,7 @@ from test_claims_service import DAY, IMAGING, Env, claim_doc, write
 from test_claims_service import env as env  # noqa: F401 - a fixture, re-exported for this module
 from typer.testing import CliRunner
 
+from medchain import consortium
 from medchain.cli import MedchainGroup
 from medchain.cli import claims as claims_cli
 from medchain.cli import root as root_callback
@@ -270,3 +271,29 @@ def test_policies_lists_a_holders_policies(cli: Claims, env: Env) -> None:
     table = cli("policies", "--holder", env.stranger)
     assert table.exit_code == 0 and "1,234.00 tCNY" in table.stdout and env.stranger in table.stdout
     assert cli.fails("policies", "--holder", "0x12").startswith("error: ")
+
+
+def test_errors_show_amounts_in_token_units_and_lists_name_members(
+    cli: Claims, env: Env, tmp_path: Path
+) -> None:
+    """Issue 17: `needed=10000000` was unreadable; the queue and a claim name the members beside addresses."""
+    reserve = cli.json("reserve", "show", account=INSURER_B)
+    too_much = f"{(reserve['withdrawable'] + 12_345_600) / 100:.2f}"
+    line = cli.fails("reserve", "withdraw", too_much, account=INSURER_B)
+    assert "needed=" in line and line.rstrip(")").endswith("tCNY"), line
+    claim_id = _submit_one(cli, env, tmp_path, env.policy(), "12.00")
+    name = consortium.get_member(env.suite.consortium, env.hospital).name
+    queue = cli("queue", account=INSURER)
+    assert name and f"{name} {env.hospital}" in queue.stdout
+    shown = cli("show", str(claim_id))
+    assert f"{name} {env.hospital}" in shown.stdout and "12.00 tCNY" in shown.stdout
+
+
+def test_help_shows_flags_as_flags() -> None:
+    from medchain.cli import app
+
+    result = CliRunner().invoke(app, ["claims", "queue", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    json_line = next(line for line in result.stdout.splitlines() if "--json" in line)
+    assert "<bool>" not in json_line and "machine-readable" in json_line
+    assert "<bool>" not in result.stdout
