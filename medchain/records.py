@@ -40,6 +40,7 @@ from medchain.journal import Item, Journal, JournalItem, Submission, fault_point
 from medchain.merkle import RECORD_LEAF_ENCODING, StandardMerkleTree, hash_leaves, process_proof
 from medchain.openings import RecordOpening
 from medchain.salts import derive_salt
+from medchain.timefmt import iso
 
 __all__ = [
     "EVIDENCE_FORMAT",
@@ -869,7 +870,8 @@ def verify_evidence(w3: Web3, evidence: dict[str, Any], *, file: Path | None = N
         log_args = {"leaf": leaf}
         event = registry.events.RecordAnchored
     check("hospital", stored["hospital"] == anchor.get("hospital"), f"on chain {stored['hospital']}")
-    check("anchoredAt", stored["anchoredAt"] == anchor.get("anchoredAt"), f"on chain {stored['anchoredAt']}")
+    when = f"{stored['anchoredAt']} ({iso(stored['anchoredAt'])})"
+    check("anchoredAt", stored["anchoredAt"] == anchor.get("anchoredAt"), f"on chain {when}")
     _check_tx(w3, registry, event, log_args, anchor, check)
     nxt = _superseded(registry, leaf)
     return {
@@ -907,7 +909,8 @@ def _check_tx(
         "block", int(receipt["blockNumber"]) == anchor.get("blockNumber"), f"block {receipt['blockNumber']}"
     )
     block_time = int(w3.eth.get_block(receipt["blockNumber"])["timestamp"])
-    check("timestamp", block_time == anchor.get("blockTimestamp"), f"block time {block_time}")
+    shown = f"block time {block_time} ({iso(block_time)})"
+    check("timestamp", block_time == anchor.get("blockTimestamp"), shown)
 
 
 try:  # web3 7: silence logs of other events when processing a receipt for one event

@@ -118,14 +118,31 @@ def output(
     if len(rows) == 1 and isinstance(data, dict) and rows[0] is data:
         table = Table(show_header=False, title=title, box=None)
         for key, value in data.items():
-            table.add_row(f"[bold]{key}[/]", _cell(value))
+            table.add_row(f"[bold]{key}[/]", _cell(_readable(str(key), value)))
     else:
         table = Table(title=title)
         for column in rows[0]:
             table.add_column(str(column))
         for row in rows:
-            table.add_row(*(_cell(row.get(c)) for c in rows[0]))
+            table.add_row(*(_cell(_readable(str(c), row.get(c))) for c in rows[0]))
     console().print(table)
+
+
+#: table columns that hold unix times (besides names ending in At / _at / Timestamp / _timestamp)
+_TIME_KEYS = frozenset({"validFrom", "validUntil", "valid_from", "valid_until", "deadline", "until"})
+
+
+def _readable(key: str, value: Any) -> Any:
+    """For tables only (JSON keeps raw values): unix times as ISO dates in UTC, seconds to 3 significant
+    digits (`0.00252` rather than `0.0025190429998929176`)."""
+    timely = key in _TIME_KEYS or key.endswith(("At", "_at", "Timestamp", "_timestamp"))
+    if timely and isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        from medchain.timefmt import iso
+
+        return iso(value)
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return value
 
 
 def _cell(value: Any) -> str:

@@ -18,6 +18,7 @@ from medchain import tx
 from medchain.cli import MedchainGroup
 from medchain.cli import records as records_cli
 from medchain.cli import root as root_callback
+from medchain.timefmt import iso
 
 
 def _app() -> typer.Typer:
@@ -250,3 +251,14 @@ def test_list_shows_this_stores_records_and_another_patient_or_class_needs_force
     assert forced["submissions"][0]["status"] == "done"
     cli.json("anchor", str(other), "--patient", PATIENT, "--class", "LAB", "--store", store)  # a new file
     assert len(cli.json("list", "--store", store)) == 6
+
+
+def test_tables_show_times_as_iso_dates(cli: Records, tmp_path: Path) -> None:
+    """Issue 17: `anchoredAt 1796430835` in a table; JSON keeps the number."""
+    (record,) = make_files(tmp_path / "t", 1, "iso")
+    store = str(cli.store)
+    cli.json("anchor", str(record), "--patient", PATIENT, "--class", "LAB", "--store", store)
+    raw = cli.json("verify", str(record), "--store", store)["anchoredAt"]
+    assert isinstance(raw, int)
+    table = cli("verify", str(record), "--store", store)
+    assert table.exit_code == 0 and iso(raw) in table.stdout and str(raw) not in table.stdout
