@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, cast
-
-from eth_abi import decode as abi_decode
-from eth_typing import ABI
-from eth_utils import function_abi_to_4byte_selector, to_checksum_address
-from web3.utils.abi import filter_abi_by_type
+from typing import TYPE_CHECKING, Any, cast
 
 from medchain import abi as _abi_pkg
 from medchain.text import one_line
+
+if TYPE_CHECKING:
+    from eth_typing import ABI
+
+# eth_abi, eth_utils and web3 load when a revert is decoded, not at import: `medchain --help` starts fast
 
 
 class MedchainError(Exception):
@@ -104,17 +104,23 @@ _PANIC = bytes.fromhex("4e487b71")  # Panic(uint256)
 @lru_cache(maxsize=1)
 def _error_table() -> dict[bytes, dict[str, Any]]:
     """selector -> error ABI entry, over every ABI shipped in medchain/abi (and build/ when present)."""
+    from eth_utils import function_abi_to_4byte_selector
+    from web3.utils.abi import filter_abi_by_type
+
     table: dict[bytes, dict[str, Any]] = {}
     for abi in _abi_pkg.all_abis():
-        for entry in filter_abi_by_type("error", cast(ABI, abi)):
+        for entry in filter_abi_by_type("error", cast("ABI", abi)):
             table.setdefault(function_abi_to_4byte_selector(entry), dict(entry))
     return table
 
 
 def register_abi(abi: list[dict[str, Any]]) -> None:
     """Make a further ABI's custom errors decodable (e.g. a test harness)."""
+    from eth_utils import function_abi_to_4byte_selector
+    from web3.utils.abi import filter_abi_by_type
+
     table = _error_table()
-    for entry in filter_abi_by_type("error", cast(ABI, abi)):
+    for entry in filter_abi_by_type("error", cast("ABI", abi)):
         table.setdefault(function_abi_to_4byte_selector(entry), dict(entry))
 
 
@@ -137,6 +143,8 @@ def _to_bytes(data: Any) -> bytes | None:
 
 def _normalise(value: Any, abi_type: str) -> Any:
     if abi_type == "address":
+        from eth_utils import to_checksum_address
+
         return to_checksum_address(value)
     if isinstance(value, tuple):
         return tuple(_normalise(v, "") for v in value)
@@ -151,6 +159,8 @@ def decode_revert(data: Any) -> ContractRevert | None:
     raw = _to_bytes(data)
     if raw is None or len(raw) < 4:
         return None
+    from eth_abi import decode as abi_decode
+
     selector, body = raw[:4], raw[4:]
     if selector == _ERROR_STRING:
         (message,) = abi_decode(["string"], body)

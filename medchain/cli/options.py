@@ -8,20 +8,22 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from web3 import Web3
 
-from medchain import chain
-from medchain.addresses import checked_address
-from medchain.chain import Signer
-from medchain.contracts import Suite
-from medchain.deploy import load_suite, read_manifest
 from medchain.errors import ConfigError
 from medchain.text import is_digits
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from medchain.chain import Signer
+    from medchain.contracts import Suite
+
+# web3 and the services load inside the commands that use them: `medchain --help` answers fast (issue 17)
 
 #: the width of output that goes to a pipe or a file: tables are never cut (full addresses and hashes)
 PIPE_WIDTH = 1000
@@ -56,17 +58,23 @@ class CliState:
 
     def w3(self) -> Web3:
         if self._w3 is None:
-            self._w3 = chain.connect(rpc_url=self.rpc_url, network=self.network)
+            from medchain.chain import connect
+
+            self._w3 = connect(rpc_url=self.rpc_url, network=self.network)
         return self._w3
 
     def suite(self) -> Suite:
         if self._suite is None:
+            from medchain.deploy import load_suite
+
             self._suite = load_suite(self.w3(), self.manifest)
         return self._suite
 
     def deploy_block(self, *contracts: str) -> int:
         """Where event scans start: the earliest deployment block of `contracts` (all of the suite when none
         is named) from this chain's manifest; 0 (genesis) when the manifest does not say."""
+        from medchain.deploy import read_manifest
+
         try:
             manifest = read_manifest(self.w3().eth.chain_id, self.manifest)
             entries = manifest.get("contracts", {})
@@ -78,7 +86,9 @@ class CliState:
 
     def signer(self) -> Signer:
         if self._signer is None:
-            self._signer = chain.load_signer(self.account, self.w3() if _is_index(self.account) else None)
+            from medchain.chain import load_signer
+
+            self._signer = load_signer(self.account, self.w3() if _is_index(self.account) else None)
         return self._signer
 
 
@@ -167,6 +177,8 @@ def _json_default(value: Any) -> Any:
 
 def address_arg(value: str, what: str = "address") -> str:
     """Validate a user-given address; a checksum address back, or InputError naming the problem."""
+    from medchain.addresses import checked_address
+
     return checked_address(value, what)
 
 

@@ -10,8 +10,9 @@ from medchain.cli.options import JsonOpt, output, state
 
 
 def status(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Show the chain (id, block, base fee), the manifest of this home, and the acting account's member and
-    roles (when --account or MEDCHAIN_ACCOUNT names one)."""
+    """Show the chain, this home's deployment manifest, and the acting account's member and roles.
+
+    The account is the one --account or MEDCHAIN_ACCOUNT names (none: chain and manifest only)."""
     from medchain import consortium
     from medchain.chain import signer_address
     from medchain.deploy import is_live, manifest_path, read_manifest
