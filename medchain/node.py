@@ -18,8 +18,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import ClassVar
 
-from web3 import HTTPProvider, Web3
-
 from medchain.artifacts import project_root
 from medchain.errors import ChainError, ConfigError, InputError
 
@@ -133,6 +131,8 @@ class LocalNode:
         finally:
             if log is not None:
                 log.close()  # the child holds its own descriptor
+        from web3 import HTTPProvider, Web3  # here, not at import: `medchain node --help` starts fast
+
         deadline = time.monotonic() + timeout
         w3 = Web3(HTTPProvider(self.url, request_kwargs={"timeout": 2}))
         while time.monotonic() < deadline:

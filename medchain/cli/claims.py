@@ -7,15 +7,12 @@ import datetime as dt
 import math
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 
-from medchain import claims as svc
-from medchain.chain import signer_address
-from medchain.claimfile import ClaimEntry, load_claims
 from medchain.cli.options import (
     CliState,
     JsonOpt,
@@ -27,8 +24,17 @@ from medchain.cli.options import (
     state,
 )
 from medchain.errors import ContractRevert, InputError, MedchainError, in_token_units
+from medchain.lazy import lazy
 from medchain.store import default_store_path, open_store
 from medchain.text import is_digits, utc_text
+
+if TYPE_CHECKING:
+    from medchain import chain, claimfile
+    from medchain import claims as svc
+else:
+    svc = lazy("medchain.claims")
+    chain = lazy("medchain.chain")
+    claimfile = lazy("medchain.claimfile")
 
 
 class ClaimsGroup(TyperGroup):
@@ -54,6 +60,12 @@ payouts_app = typer.Typer(help="Payout credits of policy holders (pull payments)
 app.add_typer(policy_app, name="policy")
 app.add_typer(reserve_app, name="reserve")
 app.add_typer(payouts_app, name="payouts")
+
+#: medchain.claims.REJECT_REASONS, written out so `--help` needs no web3 (a test keeps them equal)
+REASONS_HELP = (
+    "NOT_COVERED, INSUFFICIENT_EVIDENCE, DUPLICATE, POLICY_EXCLUSION, LIMIT_EXCEEDED, "
+    "NOT_MEDICALLY_NECESSARY, FRAUD_SUSPECTED, OTHER"
+)
 
 StoreOpt = Annotated[
     Path | None,
@@ -105,7 +117,7 @@ def submit_cmd(
     Invalid files and refused claims are reported; the others still go through. Exit code 1 if any claim
     was not submitted."""
     st = state(ctx, json_out)
-    loaded = load_claims(paths)
+    loaded = claimfile.load_claims(paths)
     results: list[dict[str, Any]] = [
         {"source": source, "reference": "", "outcome": "invalid", "problems": problems}
         for source, problems in loaded.problems_by_source().items()
@@ -124,14 +136,14 @@ def _store(st: CliState, store: Path | None) -> Any:
 
 
 def _run(
-    st: CliState, suite: Any, entries: list[ClaimEntry], signer: Any, journal: Any, dry_run: bool
+    st: CliState, suite: Any, entries: list[claimfile.ClaimEntry], signer: Any, journal: Any, dry_run: bool
 ) -> list[svc.SubmitResult]:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     quiet = st.json or len(entries) < 2
     with Progress(*columns, console=err_console(), transient=True, disable=quiet) as bar:
         task = bar.add_task("claims", total=len(entries))
 
-        def advance(entry: ClaimEntry, result: svc.SubmitResult) -> None:
+        def advance(entry: claimfile.ClaimEntry, result: svc.SubmitResult) -> None:
             bar.update(task, advance=1, description=f"{entry.claim.reference}: {result.outcome}")
 
         start = st.deploy_block("ClaimsManager")
@@ -335,7 +347,8 @@ def reserve_show(ctx: typer.Context, insurer: InsurerOpt = None, json_out: JsonO
     """An insurer's reserve, what it owes, what it could withdraw, and its claim settings."""
     st = state(ctx, json_out)
     suite = st.suite()
-    who = address_arg(insurer, "insurer") if insurer else svc.insurer_of(suite, signer_address(st.signer()))
+    me = chain.signer_address
+    who = address_arg(insurer, "insurer") if insurer else svc.insurer_of(suite, me(st.signer()))
     _print_reserve(st, svc.reserve_status(suite, who), svc.currency(suite))
 
 
@@ -376,7 +389,9 @@ def queue_cmd(
     who = None
     if not escalated:
         who = (
-            address_arg(insurer, "insurer") if insurer else svc.insurer_of(suite, signer_address(st.signer()))
+            address_arg(insurer, "insurer")
+            if insurer
+            else svc.insurer_of(suite, chain.signer_address(st.signer()))
         )
     items = svc.queue(suite, who, escalated=escalated, from_block=st.deploy_block("ClaimsManager"))
     money = svc.currency(suite)
@@ -492,7 +507,7 @@ def reject_cmd(
     ctx: typer.Context,
     claim_id: ClaimArg,
     reason: Annotated[
-        str, typer.Option("--reason", help=f"code 1..65535 or one of {', '.join(svc.REJECT_REASONS)}")
+        str, typer.Option("--reason", help=f"code 1..65535 or one of {REASONS_HELP}")
     ],
     json_out: JsonOpt = False,
 ) -> None:
@@ -558,7 +573,7 @@ def payouts_show(ctx: typer.Context, beneficiary: BeneficiaryOpt = None, json_ou
     """A holder's payout credit and approved claims not paid yet."""
     st = state(ctx, json_out)
     suite = st.suite()
-    who = address_arg(beneficiary, "beneficiary") if beneficiary else signer_address(st.signer())
+    who = address_arg(beneficiary, "beneficiary") if beneficiary else chain.signer_address(st.signer())
     status = svc.payout_status(suite, who, from_block=st.deploy_block("ClaimsManager"))
     if st.json:
         output(st, status)

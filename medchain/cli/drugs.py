@@ -8,18 +8,25 @@ import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from medchain import drugs as svc
 from medchain.cli.options import CliState, JsonOpt, address_arg, console, output, state
 from medchain.errors import InputError
 from medchain.gs1 import parse_yymmdd
-from medchain.qr import read_serials
-from medchain.serials import gtin14, gtin_number
+from medchain.lazy import lazy
 from medchain.store import default_store_path, open_store
 from medchain.text import check_json_depth, is_digits, utc_text
+
+if TYPE_CHECKING:
+    from medchain import drugs as svc
+    from medchain import qr as qr_mod
+    from medchain import serials as serials_mod
+else:
+    svc = lazy("medchain.drugs")
+    qr_mod = lazy("medchain.qr")
+    serials_mod = lazy("medchain.serials")
 
 app = typer.Typer(help="Drug traceability: products, batches, custody, dispensing, recalls, trace.")
 product_app = typer.Typer(help="GTIN products (MANUFACTURER).")
@@ -94,7 +101,8 @@ def product_register(
     """Register a GTIN as a product of your member (MANUFACTURER key)."""
     st = state(ctx, json_out)
     tx_hash, block = svc.register_product(st.w3(), _drugs(st), st.signer(), gtin, name)
-    output(st, {"gtin": gtin14(gtin_number(gtin)), "name": name, "tx": tx_hash, "block": block})
+    number = serials_mod.gtin14(serials_mod.gtin_number(gtin))
+    output(st, {"gtin": number, "name": name, "tx": tx_hash, "block": block})
 
 
 @app.command("products")
@@ -122,7 +130,7 @@ def batches_cmd(
     from medchain.drug_listings import batches
 
     st = state(ctx, json_out)
-    number = gtin_number(gtin) if gtin else None
+    number = serials_mod.gtin_number(gtin) if gtin else None
     rows = batches(_drugs(st), st.suite().consortium, number, st.deploy_block("DrugTrace"))
     shown = [{k: v for k, v in r.items() if k not in ("batchId", "manufacturer")} for r in rows]
     output(st, rows, shown, title="batches")
@@ -153,13 +161,13 @@ def product_show(
 ) -> None:
     """A product's manufacturer and name."""
     st = state(ctx, json_out)
-    manufacturer, registered, name = _drugs(st).functions.getProduct(gtin_number(gtin)).call()
+    manufacturer, registered, name = _drugs(st).functions.getProduct(serials_mod.gtin_number(gtin)).call()
     if int(manufacturer, 16) == 0:
-        raise InputError(f"GTIN {gtin14(gtin_number(gtin))} is not registered")
+        raise InputError(f"GTIN {serials_mod.gtin14(serials_mod.gtin_number(gtin))} is not registered")
     output(
         st,
         {
-            "gtin": gtin14(gtin_number(gtin)),
+            "gtin": serials_mod.gtin14(serials_mod.gtin_number(gtin)),
             "name": name,
             "manufacturer": manufacturer,
             "registeredAt": registered,
@@ -210,8 +218,8 @@ def prefix_show(
     contract = _drugs(st)
     text = code.strip()
     if len(text) in (8, 14) or (len(text) in (12, 13) and _is_gtin(text)):
-        owner, digits = contract.functions.prefixOf(gtin_number(text)).call()
-        gtin = gtin14(gtin_number(text))
+        owner, digits = contract.functions.prefixOf(serials_mod.gtin_number(text)).call()
+        gtin = serials_mod.gtin14(serials_mod.gtin_number(text))
         prefix = gtin[1 : 1 + int(digits)] if int(digits) else None
         output(st, {"gtin": gtin, "prefix": prefix, "manufacturer": svc.member_or_none(owner)})
         return
@@ -223,7 +231,7 @@ def prefix_show(
 
 def _is_gtin(text: str) -> bool:
     try:
-        gtin_number(text)
+        serials_mod.gtin_number(text)
     except InputError:
         return False
     return True
@@ -248,7 +256,7 @@ def batch_commission(
     """Commission a batch: build its serial Merkle tree, store it locally, send the root. Re-running after a
     crash does not commission twice."""
     st = state(ctx, json_out)
-    values = read_serials(serials)
+    values = qr_mod.read_serials(serials)
     if not values:
         raise InputError(f"{serials} holds no serials")
     result = svc.commission_batch(
@@ -348,7 +356,7 @@ def _serial_list(path: Path) -> list[str]:
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise InputError(f"{path} is not a JSON list of serials")
         return values
-    return read_serials(path)
+    return qr_mod.read_serials(path)
 
 
 @app.command("ship")
