@@ -101,6 +101,7 @@ def areas() -> list[tuple[str, Callable[[BenchContext], None]]]:
         ("drugs", "DrugTrace"),
         ("python", "Python tooling"),
         ("indexer", "Audit indexer"),
+        ("cli", "CLI start"),
     ):
         try:
             module = __import__(f"medchain.bench.{module_name}", fromlist=["rows"])
