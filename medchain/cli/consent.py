@@ -371,7 +371,9 @@ def status(
     who = address_arg(patient, "patient")
     target = address_arg(grantee, "grantee") if grantee else None
     states = svc.status(_registry(st), who, target, st.deploy_block("ConsentRegistry"))
-    output(st, [asdict(s) for s in states], [_state_row(s) for s in states], title=f"consents of {who}")
+    names = MemberNames(st.suite().consortium)
+    rows = [_state_row(s) | {"grantee": names.label(s.grantee)} for s in states]
+    output(st, [asdict(s) for s in states], rows, title=f"consents of {who}")
 
 
 @app.command("list")

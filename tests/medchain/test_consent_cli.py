@@ -302,3 +302,5 @@ def test_expired_or_backdated_periods_warn_and_lists_name_members(c: ConsentCli,
     name = consortium.get_member(e.consortium, e.hospital).name
     table = c.run(HOSPITAL, "list", e.patient.address)
     assert name and table.exit_code == 0 and f"{name} {e.hospital}" in table.stdout
+    status = c.run(HOSPITAL, "status", e.patient.address)
+    assert status.exit_code == 0 and f"{name} {e.hospital}" in status.stdout
