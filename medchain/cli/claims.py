@@ -124,7 +124,16 @@ def submit_cmd(
     ]
     if loaded.entries:
         suite, signer = st.suite(), st.signer()
-        journal = svc.ClaimJournal(_store(st, store), suite.require("claims").address)
+        conn = _store(st, store)
+        journal = svc.ClaimJournal(conn, suite.require("claims").address)
+        if not dry_run:  # this store's batch records named as evidence go on chain as full records first
+            from medchain.claim_evidence import materialise_evidence
+
+            written = materialise_evidence(suite, conn, signer, loaded.entries)
+            if written and not st.json:
+                err_console().print(
+                    f"materialised {len(written)} batch record(s) named as evidence", highlight=False
+                )
         results += [r.as_dict() for r in _run(st, suite, loaded.entries, signer, journal, dry_run)]
     _print_results(st, results)
     if any(r["outcome"] not in ("submitted", "already-submitted", "checked") for r in results):

@@ -297,3 +297,32 @@ def test_help_shows_flags_as_flags() -> None:
     json_line = next(line for line in result.stdout.splitlines() if "--json" in line)
     assert "<bool>" not in json_line and "machine-readable" in json_line
     assert "<bool>" not in result.stdout
+
+
+def test_a_batch_record_of_this_store_is_materialised_for_its_claim(
+    cli: Claims, env: Env, tmp_path: Path
+) -> None:
+    """Issue 17: a batch-anchored record was refused as evidence ("not materialised yet"); the hospital's own
+    batch records named in a claim are now materialised first, then the claim goes through."""
+    from medchain import records as rs
+    from medchain.store import open_store
+
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"lab-{i}.txt").write_text(f"lab result {i} {tmp_path.name}")
+    svc = rs.RecordService.open(env.w3, env.suite.require("records"), env.suite.consortium,
+                                open_store(cli.store), env.hospital)  # fmt: skip
+    items = rs.collect_batch_inputs(svc.journal, svc.hospital, folder, patient=env.holder, data_class="LAB")
+    rs.anchor_batch(svc, items)
+    (item,) = svc.journal.find(leaf=items[1].leaf)
+    opening = rs.opening_of(svc, item)
+    registry = env.suite.require("records")
+    assert registry.functions.getRecord(items[1].leaf).call()[0] == "0x" + "00" * 20  # only in the batch
+    evidence = {
+        "recordHash": "0x" + opening.record_hash.hex(), "salt": "0x" + opening.salt.hex(), "dataClass": "LAB"
+    }  # fmt: skip
+    write(tmp_path, "batch-claim.json", claim_doc(env, env.policy(), [evidence]))
+    (result,) = cli.submit(tmp_path / "batch-claim.json")
+    assert result["outcome"] == "submitted", result
+    assert registry.functions.getRecord(items[1].leaf).call()[0] == env.hospital
