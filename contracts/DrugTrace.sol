@@ -289,7 +289,7 @@ contract DrugTrace is IDrugTrace {
         bytes calldata digits = bytes(prefix);
         uint256 length = digits.length;
         if (length < _MIN_PREFIX_DIGITS || length > _MAX_PREFIX_DIGITS) revert DrugTraceInvalidPrefix(prefix);
-        uint64 value;
+        uint64 value = 0;
         for (uint256 i; i < length; ++i) {
             uint8 c = uint8(digits[i]);
             if (c < 0x30 || c > 0x39) revert DrugTraceInvalidPrefix(prefix);
@@ -545,7 +545,7 @@ contract DrugTrace is IDrugTrace {
     function _sortedLeaves(bytes32[] calldata serialHashes) private pure returns (bytes32[] memory leaves) {
         uint256 count = serialHashes.length;
         leaves = new bytes32[](count);
-        bytes32 previous;
+        bytes32 previous = bytes32(0);
         for (uint256 i; i < count; ++i) {
             bytes32 leaf = keccak256(bytes.concat(serialHashes[i]));
             if (i != 0 && leaf <= previous) revert DrugTraceSerialsNotSorted(i);

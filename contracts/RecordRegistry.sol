@@ -34,7 +34,7 @@ contract RecordRegistry is IRecordRegistry {
 
     /// @inheritdoc IRecordRegistry
     function anchor(bytes32 recordHash, bytes32 leaf) external returns (bytes32) {
-        _anchor(recordHash, leaf, _stamp(_hospital(), _time(), RecordOrigin.Single));
+        _anchor(recordHash, leaf, Record(_hospital(), _time(), RecordOrigin.Single));
         return leaf;
     }
 
@@ -45,7 +45,7 @@ contract RecordRegistry is IRecordRegistry {
     {
         uint256 n = recordHashes.length;
         if (n == 0 || leaves.length != n) revert RecordInvalidArrays(n, leaves.length);
-        uint256 stamp = _stamp(_hospital(), _time(), RecordOrigin.Single);
+        Record memory stamp = Record(_hospital(), _time(), RecordOrigin.Single);
         for (uint256 i = 0; i < n; ++i) {
             _anchor(recordHashes[i], leaves[i], stamp);
         }
@@ -56,7 +56,7 @@ contract RecordRegistry is IRecordRegistry {
     function amend(bytes32 previousLeaf, bytes32 recordHash, bytes32 leaf) external returns (bytes32) {
         address hospital = _hospital();
         _checkAmendable(previousLeaf, hospital);
-        _anchor(recordHash, leaf, _stamp(hospital, _time(), RecordOrigin.Single));
+        _anchor(recordHash, leaf, Record(hospital, _time(), RecordOrigin.Single));
         _supersededBy[previousLeaf] = leaf;
         emit RecordAmended(previousLeaf, leaf, hospital);
         return leaf;
@@ -68,11 +68,7 @@ contract RecordRegistry is IRecordRegistry {
         if (root == bytes32(0) || leafCount == 0) revert RecordInvalidBatch(root, leafCount);
         Batch storage batch = _batches[root];
         if (batch.hospital != address(0)) revert RecordBatchAlreadyAnchored(root, batch.hospital, batch.anchoredAt);
-        // One SSTORE of the whole slot, in the compiler's layout of `Batch` (hospital, anchoredAt, leafCount).
-        uint256 packed = uint256(uint160(hospital)) | (uint256(_time()) << 160) | (uint256(leafCount) << 224);
-        assembly ("memory-safe") {
-            sstore(batch.slot, packed)
-        }
+        _batches[root] = Batch(hospital, _time(), leafCount);
         emit BatchAnchored(root, uri);
         return root;
     }
@@ -91,7 +87,7 @@ contract RecordRegistry is IRecordRegistry {
         _checkDataClass(dataClass);
         leaf = _leaf(recordHash, patientCommitment_, dataClass);
         if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert RecordInvalidProof(root, leaf);
-        _anchor(recordHash, leaf, _stamp(batch.hospital, batch.anchoredAt, RecordOrigin.Batch));
+        _anchor(recordHash, leaf, Record(batch.hospital, batch.anchoredAt, RecordOrigin.Batch));
         emit BatchRecordMaterialised(root, leaf, msg.sender);
     }
 
@@ -187,15 +183,15 @@ contract RecordRegistry is IRecordRegistry {
     // ---- internal ----
 
     /// @dev The one writer: checks the values, enforces first-write-wins, stores one slot, emits. `stamp` is the
-    /// record's slot (see `_stamp`), computed once per transaction.
-    function _anchor(bytes32 recordHash, bytes32 leaf, uint256 stamp) private {
+    /// record (hospital, time, origin), built once per transaction. Plain Solidity throughout: a whole-slot
+    /// `sstore` in assembly here, in `anchorBatch` and a scratch-space `_leaf` saved 0.4-2.0% of each operation
+    /// (anchor 409 of 52,973 gas, anchorMany 430 of 26,084 per record, logAccessMany 163 of 8,396 per record,
+    /// anchorBatch 374 of 53,214), under the 2% the style rule asks for.
+    function _anchor(bytes32 recordHash, bytes32 leaf, Record memory stamp) private {
         if (recordHash == bytes32(0) || leaf == bytes32(0)) revert RecordInvalidHash(recordHash, leaf);
         Record storage record = _records[leaf];
         if (record.hospital != address(0)) revert RecordAlreadyAnchored(leaf, record.hospital, record.anchoredAt);
-        // One SSTORE of the whole slot; assigning field by field would read and rewrite the slot per field.
-        assembly ("memory-safe") {
-            sstore(record.slot, stamp)
-        }
+        _records[leaf] = stamp;
         emit RecordAnchored(leaf, recordHash);
     }
 
@@ -240,24 +236,9 @@ contract RecordRegistry is IRecordRegistry {
         if (hospital == address(0)) revert RecordUnauthorized(msg.sender, Roles.HOSPITAL);
     }
 
-    /// @dev A Record slot in the compiler's layout of `Record`: hospital in bits 0..159, anchoredAt 160..223,
-    /// origin 224..231.
-    function _stamp(address hospital, uint64 anchoredAt, RecordOrigin origin) private pure returns (uint256) {
-        return uint256(uint160(hospital)) | (uint256(anchoredAt) << 160) | (uint256(uint8(origin)) << 224);
-    }
-
-    /// @dev DESIGN §6.5 leaf: OpenZeppelin StandardMerkleTree's double hash of the ABI-encoded values,
-    /// `keccak256(bytes.concat(keccak256(abi.encode(recordHash, patientCommitment, dataClass))))`, computed in
-    /// scratch and free memory without allocating (the free-memory pointer is not moved).
-    function _leaf(bytes32 recordHash, bytes32 patientCommitment_, uint8 dataClass) private pure returns (bytes32 leaf) {
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, recordHash)
-            mstore(add(ptr, 0x20), patientCommitment_)
-            mstore(add(ptr, 0x40), dataClass)
-            mstore(0x00, keccak256(ptr, 0x60))
-            leaf := keccak256(0x00, 0x20)
-        }
+    /// @dev DESIGN §6.5 leaf: OpenZeppelin StandardMerkleTree's double hash of the ABI-encoded values.
+    function _leaf(bytes32 recordHash, bytes32 patientCommitment_, uint8 dataClass) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(recordHash, patientCommitment_, dataClass))));
     }
 
     /// @dev DESIGN §6.3 patient commitment.

@@ -15,8 +15,6 @@ land.
 from __future__ import annotations
 
 import re
-import sqlite3
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -36,7 +34,9 @@ from medchain.codes import DATA_CLASS_NAMES, PURPOSES, ROLES, class_names
 from medchain.contracts import Suite
 from medchain.errors import ContractRevert, InputError, MedchainError, NodeLost
 from medchain.hashing import patient_commitment, record_leaf
-from medchain.journal import Journal, fault_point
+from medchain.store import Row
+from medchain.store.claims import ClaimJournal
+from medchain.store.records import Journal, fault_point
 from medchain.text import is_digits, utc_text
 
 __all__ = [
@@ -368,96 +368,6 @@ def _date(timestamp: int) -> str:
     return utc_text(timestamp)
 
 
-# ---- the journal ----
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS claim_submissions (
-    claims_address TEXT    NOT NULL,            -- ClaimsManager the claim goes to
-    reference      TEXT    NOT NULL,            -- the submitter's own claim id (idempotency key)
-    fingerprint    TEXT    NOT NULL,            -- ClaimModel.fingerprint(): same reference, same content
-    source         TEXT    NOT NULL,            -- file (and row) it came from
-    policy_id      INTEGER NOT NULL,
-    amount         TEXT    NOT NULL,            -- base units, as text (may exceed 64 bits)
-    claim_ref      TEXT    NOT NULL,            -- keccak256(reference), as sent
-    invoice_hash   TEXT    NOT NULL,            -- keccak256(invoice number); the number itself is not kept
-    sender         TEXT    NOT NULL,
-    status         TEXT    NOT NULL CHECK (status IN ('intent', 'sent', 'submitted', 'failed')),
-    tx_hash        TEXT,
-    claim_id       INTEGER,
-    block_number   INTEGER,
-    error          TEXT,
-    attempts       INTEGER NOT NULL DEFAULT 0,
-    created_at     INTEGER NOT NULL,
-    updated_at     INTEGER NOT NULL,
-    PRIMARY KEY (claims_address, reference)
-);
-"""
-
-
-class ClaimJournal:
-    """Submitted claims of one ClaimsManager, in the local store (``medchain.store.open_store``)."""
-
-    def __init__(self, conn: sqlite3.Connection, claims_address: str) -> None:
-        self.conn = conn
-        self.address = to_checksum_address(claims_address)
-        conn.executescript(_SCHEMA)
-
-    def get(self, reference: str) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.conn.execute(
-            "SELECT * FROM claim_submissions WHERE claims_address = ? AND reference = ?",
-            (self.address, reference),
-        ).fetchone()
-        return row
-
-    def intent(self, entry: ClaimEntry, amount: int, sender: str) -> None:
-        """Written before the transaction is sent (a new attempt replaces a failed one)."""
-        c, now = entry.claim, int(time.time())
-        self.conn.execute(
-            """INSERT INTO claim_submissions (claims_address, reference, fingerprint, source, policy_id,
-                   amount, claim_ref, invoice_hash, sender, status, attempts, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'intent', 1, ?, ?)
-               ON CONFLICT (claims_address, reference) DO UPDATE SET status = 'intent', tx_hash = NULL,
-                   error = NULL, sender = excluded.sender, source = excluded.source,
-                   attempts = attempts + 1, updated_at = excluded.updated_at""",
-            (self.address, c.reference, c.fingerprint(), entry.source, c.policy_id, str(amount),
-             Web3.to_hex(c.claim_ref), Web3.to_hex(c.invoice_hash), sender, now, now),
-        )  # fmt: skip
-
-    def _update(self, reference: str, **values: Any) -> None:
-        names = ", ".join(f"{k} = ?" for k in values)
-        self.conn.execute(
-            f"UPDATE claim_submissions SET {names}, updated_at = ? "
-            "WHERE claims_address = ? AND reference = ?",
-            (*values.values(), int(time.time()), self.address, reference),
-        )
-
-    def sent(self, reference: str, tx_hash: bytes) -> None:
-        self._update(reference, status="sent", tx_hash=Web3.to_hex(tx_hash))
-
-    def submitted(self, reference: str, claim_id: int, block: int, tx_hash: str | None = None) -> None:
-        values: dict[str, Any] = {"status": "submitted", "claim_id": claim_id, "block_number": block}
-        if tx_hash:
-            values["tx_hash"] = tx_hash
-        self._update(reference, **values)
-
-    def failed(self, reference: str, error: str) -> None:
-        self._update(reference, status="failed", error=error)
-
-    def found_on_chain(
-        self, entry: ClaimEntry, amount: int, sender: str, claim_id: int, block: int, tx_hash: str
-    ) -> None:
-        """Record a claim the chain already has although this journal did not know it (another machine)."""
-        self.intent(entry, amount, sender)
-        self.submitted(entry.claim.reference, claim_id, block, tx_hash)
-
-    def rows(self) -> list[dict[str, Any]]:
-        cur = self.conn.execute(
-            "SELECT * FROM claim_submissions WHERE claims_address = ? ORDER BY created_at, reference",
-            (self.address,),
-        )
-        return [dict(r) for r in cur.fetchall()]
-
-
 # ---- submission ----
 
 
@@ -628,9 +538,7 @@ def _known(
     return None  # never sent, or an earlier attempt failed on chain: send (again)
 
 
-def _resolve_sent(
-    suite: Suite, journal: ClaimJournal, row: sqlite3.Row, result: SubmitResult
-) -> SubmitResult | None:
+def _resolve_sent(suite: Suite, journal: ClaimJournal, row: Row, result: SubmitResult) -> SubmitResult | None:
     """A transaction was sent earlier: its receipt decides (landed, reverted, still pending, dropped)."""
     w3 = suite.w3
     try:

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import sqlite3
 import time
-from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +34,6 @@ from medchain.chain import BlockTimes, Signer, signer_address
 from medchain.consortium import get_member
 from medchain.errors import InputError, MedchainError
 from medchain.gs1 import ChinaTraceCode, DrugCode, parse_scan
-from medchain.merkle import proof_from_reader
 from medchain.serials import (
     SERIAL_LEAF_ENCODING,
     SerialSet,
@@ -48,6 +45,8 @@ from medchain.serials import (
     serial_set,
     whole_source,
 )
+from medchain.store import Connection
+from medchain.store.serials import SerialTrees
 
 __all__ = [
     "BatchView",
@@ -352,115 +351,40 @@ def _member(address: str | None) -> str | None:
 # ---------------------------------------------------------------------------------------------------
 # Local store: serial trees and EPCIS documents
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS drug_batches (
-    batch_id    BLOB PRIMARY KEY,              -- keccak256(abi.encode(uint64 gtin, string lot))
-    gtin        TEXT    NOT NULL,              -- GTIN-14
-    lot         TEXT    NOT NULL,
-    serial_root BLOB    NOT NULL,
-    nodes       BLOB    NOT NULL,              -- OZ flat tree: 2n-1 nodes of 32 bytes
-    leaf_order  BLOB    NOT NULL,              -- array('I'): leaf position -> value index
-    source      TEXT    NOT NULL CHECK (source IN ('commissioned', 'imported')),
-    tx_hash     BLOB,                          -- commission transaction, once sent
-    created_at  INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS drug_serials (
-    batch_id    BLOB    NOT NULL REFERENCES drug_batches (batch_id),
-    serial      TEXT    NOT NULL,
-    tree_index  INTEGER NOT NULL,              -- OZ treeIndex of the serial's leaf
-    PRIMARY KEY (batch_id, serial)
-);
-CREATE TABLE IF NOT EXISTS drug_epcis (
-    hash        BLOB PRIMARY KEY,              -- sha256 of the RFC 8785 canonical JSON (the epcisHash)
-    kind        TEXT    NOT NULL,
-    batch_id    BLOB,
-    document    TEXT    NOT NULL,              -- the EPCIS 2.0 JSON-LD document
-    tx_hash     BLOB,
-    created_at  INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS drug_epcis_batch ON drug_epcis (batch_id);
-"""
 
-
-def _init(conn: sqlite3.Connection) -> sqlite3.Connection:
-    conn.executescript(_SCHEMA)
-    return conn
-
-
-def _save_tree(conn: sqlite3.Connection, tree: SerialTree, gtin: str, lot: str, source: str) -> None:
+def _save_tree(conn: Connection, tree: SerialTree, gtin: str, lot: str, source: str) -> None:
     """The tree and one row per serial, in one SQLite transaction (replacing an earlier copy)."""
-    _init(conn)
-    order = array("I", tree.tree.order)
-    rows = [(tree.batch_id, serial, tree.tree.tree_index(i)) for i, serial in enumerate(tree.serials)]
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute("DELETE FROM drug_serials WHERE batch_id = ?", (tree.batch_id,))
-        conn.execute(
-            "INSERT OR REPLACE INTO drug_batches"
-            " (batch_id, gtin, lot, serial_root, nodes, leaf_order, source, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (tree.batch_id, gtin, lot, tree.root, tree.tree.nodes, order.tobytes(), source, int(time.time())),
-        )
-        conn.executemany("INSERT INTO drug_serials (batch_id, serial, tree_index) VALUES (?, ?, ?)", rows)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    SerialTrees(conn).save_tree(tree, gtin, lot, source)
 
 
 def _save_document(
-    conn: sqlite3.Connection | None, doc: epcis.EpcisDocument, batch: bytes | None, tx_hash: str | None = None
+    conn: Connection | None, doc: epcis.EpcisDocument, batch: bytes | None, tx_hash: str | None = None
 ) -> None:
     if conn is None:
         return
-    _init(conn)
-    conn.execute(
-        "INSERT INTO drug_epcis (hash, kind, batch_id, document, tx_hash, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (hash) DO UPDATE SET tx_hash = COALESCE(excluded.tx_hash, drug_epcis.tx_hash)",
-        (doc.hash, doc.kind, batch, doc.to_json(indent=None), _raw(tx_hash), int(time.time())),
-    )
+    SerialTrees(conn).save_document(doc.hash, doc.kind, batch, doc.to_json(indent=None), _raw(tx_hash))
 
 
 def _raw(tx_hash: str | None) -> bytes | None:
     return None if tx_hash is None else bytes.fromhex(tx_hash[2:])
 
 
-def stored_proof(conn: sqlite3.Connection, batch: bytes, serial: str) -> list[bytes] | None:
+def stored_proof(conn: Connection, batch: bytes, serial: str) -> list[bytes] | None:
     """The serial's proof from the stored tree, read node by node (None if this store has no such serial)."""
-    _init(conn)
-    row = conn.execute(
-        "SELECT s.tree_index, b.rowid FROM drug_serials s JOIN drug_batches b ON b.batch_id = s.batch_id "
-        "WHERE s.batch_id = ? AND s.serial = ?",
-        (batch, serial),
-    ).fetchone()
-    if row is None:
-        return None
-    tree_index, rowid = int(row[0]), int(row[1])
-    with conn.blobopen("drug_batches", "nodes", rowid, readonly=True) as blob:
-
-        def read(index: int) -> bytes:
-            blob.seek(index * 32)
-            return blob.read(32)
-
-        return proof_from_reader(read, tree_index)
+    return SerialTrees(conn).proof(batch, serial)
 
 
-def export_tree(conn: sqlite3.Connection, batch: bytes) -> dict[str, Any]:
+def export_tree(conn: Connection, batch: bytes) -> dict[str, Any]:
     """The batch's serial tree as an OZ ``standard-v1`` dump (for pharmacies, @openzeppelin/merkle-tree)."""
-    _init(conn)
-    row = conn.execute("SELECT nodes, leaf_order FROM drug_batches WHERE batch_id = ?", (batch,)).fetchone()
-    if row is None:
+    stored = SerialTrees(conn).flat_tree(batch)
+    if stored is None:
         raise InputError(f"no serial tree for batch {_hex(batch)} in this store")
-    nodes, order = bytes(row[0]), array("I")
-    order.frombytes(bytes(row[1]))
+    nodes, order, serials = stored
     count = len(order)
     values: list[dict[str, Any]] = [{} for _ in range(count)]
-    for serial, tree_index in conn.execute(
-        "SELECT serial, tree_index FROM drug_serials WHERE batch_id = ?", (batch,)
-    ):
-        value_index = order[2 * count - 2 - int(tree_index)]  # leaf position -> value index
-        values[value_index] = {"value": [_hex(batch), serial], "treeIndex": int(tree_index)}
+    for serial, tree_index in serials:
+        value_index = order[2 * count - 2 - tree_index]  # leaf position -> value index
+        values[value_index] = {"value": [_hex(batch), serial], "treeIndex": tree_index}
     return {
         "format": "standard-v1",
         "leafEncoding": list(SERIAL_LEAF_ENCODING),
@@ -469,7 +393,7 @@ def export_tree(conn: sqlite3.Connection, batch: bytes) -> dict[str, Any]:
     }
 
 
-def import_tree(conn: sqlite3.Connection, dump: dict[str, Any], gtin: str, lot: str) -> SerialTree:
+def import_tree(conn: Connection, dump: dict[str, Any], gtin: str, lot: str) -> SerialTree:
     """Store a batch's serial tree received from its manufacturer (an OZ ``standard-v1`` dump), after checking
     every node and that it is the tree of batch (gtin, lot)."""
     tree = SerialTree.load(dump)
@@ -591,7 +515,7 @@ def commission_batch(
     expiry: _dt.date,
     serials: Sequence[str],
     certificate: bytes | None = None,
-    store: sqlite3.Connection | None = None,
+    store: Connection | None = None,
     when: _dt.datetime | None = None,
 ) -> CommissionResult:
     """Commission batch (gtin, lot): build the serial tree, store it (and the EPCIS document) locally, then
@@ -638,9 +562,7 @@ def commission_batch(
     )
     tx_hash, block = _tx_info(_send(w3, fn, sender))
     if store is not None:
-        store.execute(
-            "UPDATE drug_batches SET tx_hash = ? WHERE batch_id = ?", (_raw(tx_hash), tree.batch_id)
-        )
+        SerialTrees(store).set_commission_tx(tree.batch_id, _raw(tx_hash))
         _save_document(store, doc, tree.batch_id, tx_hash)
     return CommissionResult(**result, tx_hash=tx_hash, block=block)  # type: ignore[arg-type]
 
@@ -661,7 +583,7 @@ def _received_by(drugs: Contract, shipment_id: int, member: str) -> bool:
     return SHIPMENT_STATUS[int(s["status"])] == "RECEIVED" and to_checksum_address(s["to"]) == member
 
 
-def _closed(drugs: Contract, store: sqlite3.Connection, batch: bytes) -> set[int]:
+def _closed(drugs: Contract, store: Connection, batch: bytes) -> set[int]:
     """Stored shipments of the batch that were cancelled or returned (their serials are back at source)."""
     return {
         sid
@@ -671,14 +593,13 @@ def _closed(drugs: Contract, store: sqlite3.Connection, batch: bytes) -> set[int
     }
 
 
-def _batch_tree(store: sqlite3.Connection, batch: bytes) -> SerialTree | None:
-    _init(store)
-    rows = store.execute("SELECT serial FROM drug_serials WHERE batch_id = ?", (batch,)).fetchall()
-    return SerialTree.of(batch, [str(r[0]) for r in rows]) if rows else None
+def _batch_tree(store: Connection, batch: bytes) -> SerialTree | None:
+    serials = SerialTrees(store).serials(batch)
+    return SerialTree.of(batch, serials) if serials else None
 
 
 def _sources(
-    drugs: Contract, store: sqlite3.Connection, view: BatchView, member: str
+    drugs: Contract, store: Connection, view: BatchView, member: str
 ) -> list[tuple[int, SerialTree]]:
     """Where the member can ship serials of the batch from: the batch tree (its manufacturer, if this store
     has the tree), then the stored shipments the member received."""
@@ -695,7 +616,7 @@ def _sources(
 
 def _serial_set(
     drugs: Contract,
-    store: sqlite3.Connection,
+    store: Connection,
     view: BatchView,
     member: str,
     *,
@@ -750,7 +671,7 @@ def ship(
     quantity: int | None = None,
     whole: bool = False,
     source: int | None = None,
-    store: sqlite3.Connection,
+    store: Connection,
     when: _dt.datetime | None = None,
 ) -> ShipResult:
     """Ship serials of `batch` from the sender's member to member `to`: the listed `serials`, else `quantity`
@@ -805,7 +726,7 @@ def receive(
     shipment_id: int,
     quantity: int | None = None,
     serials: Sequence[str] | None = None,
-    store: sqlite3.Connection | None = None,
+    store: Connection | None = None,
     when: _dt.datetime | None = None,
 ) -> ReceiveResult:
     """Confirm shipment `shipment_id`: `quantity` units arrived (default: all that were shipped). `serials`
@@ -856,9 +777,8 @@ def receive(
     )
 
 
-def _stored_source(store: sqlite3.Connection, shipment_id: int) -> int:
-    row = store.execute("SELECT source FROM drug_shipments WHERE shipment_id = ?", (shipment_id,)).fetchone()
-    return int(row[0]) if row else 0
+def _stored_source(store: Connection, shipment_id: int) -> int:
+    return drug_shipments.source_of(store, shipment_id)
 
 
 def _unship(
@@ -867,7 +787,7 @@ def _unship(
     sender: Signer,
     shipment_id: int,
     kind: str,
-    store: sqlite3.Connection | None,
+    store: Connection | None,
     when: _dt.datetime | None,
 ) -> UnshipResult:
     s = _shipment(drugs, shipment_id)
@@ -908,7 +828,7 @@ def cancel_shipment(
     sender: Signer,
     *,
     shipment_id: int,
-    store: sqlite3.Connection | None = None,
+    store: Connection | None = None,
     when: _dt.datetime | None = None,
 ) -> UnshipResult:
     """The sender takes shipment `shipment_id` back before receipt: its units are the sender's stock again."""
@@ -921,7 +841,7 @@ def return_shipment(
     sender: Signer,
     *,
     shipment_id: int,
-    store: sqlite3.Connection | None = None,
+    store: Connection | None = None,
     when: _dt.datetime | None = None,
 ) -> UnshipResult:
     """The recipient refuses shipment `shipment_id` before receipt: its units return to the sender's stock."""
@@ -943,7 +863,7 @@ def dispense(
     serial: str | None = None,
     proof: Sequence[bytes] | None = None,
     shipment_id: int | None = None,
-    store: sqlite3.Connection | None = None,
+    store: Connection | None = None,
     when: _dt.datetime | None = None,
 ) -> DispenseResult:
     """Dispense one pack, given as a raw scan (any GS1 form medchain.gs1 reads) or as gtin/lot/serial. The
@@ -1002,7 +922,7 @@ def dispense(
 
 
 def _received_proof(
-    drugs: Contract, store: sqlite3.Connection, batch: bytes, serial: str, member: str
+    drugs: Contract, store: Connection, batch: bytes, serial: str, member: str
 ) -> tuple[int, list[bytes]] | None:
     """(shipment id, proof) of `serial` in the latest stored shipment `member` received that lists it."""
     for sid, serials in reversed(list(drug_shipments.shipments_of(store, batch))):
@@ -1058,7 +978,7 @@ def recall(
     *,
     batch: bytes,
     notice: bytes,
-    store: sqlite3.Connection | None = None,
+    store: Connection | None = None,
     when: _dt.datetime | None = None,
 ) -> RecallResult:
     """Recall `batch`; `notice` is the recall notice's bytes (its sha256 is the on-chain reason hash)."""
@@ -1235,7 +1155,7 @@ def lookup(
     serial: str,
     *,
     proof: Sequence[bytes] | None = None,
-    store: sqlite3.Connection | None = None,
+    store: Connection | None = None,
     from_block: int = 0,
 ) -> DrugStatus:
     """Everything about one pack in one call (views + events). `genuine` is the chain's answer for `proof`

@@ -1,4 +1,5 @@
-"""One exception root for the whole package, and custom-error decoding from the project's ABIs.
+"""One exception root for the whole package. This module imports nothing of the project: every other
+module may import it (revert decoding from the project's ABIs is :mod:`medchain.reverts`).
 
 Every failure a user can cause (bad input, a missing key, an unreachable node, a revert) is a
 `MedchainError` whose `str()` is one line naming the problem; the CLI prints that line and exits 1.
@@ -6,17 +7,16 @@ Every failure a user can cause (bad input, a missing key, an unreachable node, a
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
-from medchain import abi as _abi_pkg
-from medchain.text import one_line
 
-if TYPE_CHECKING:
-    from eth_typing import ABI
-
-# eth_abi, eth_utils and web3 load when a revert is decoded, not at import: `medchain --help` starts fast
+def one_line(text: str) -> str:
+    """`text` with line breaks and other non-printable characters escaped (``\\n``, ``\\x1b``,
+    ``\\u2028``), so a message quoting user input (a file's key, an account name) stays one line and
+    cannot drive a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class MedchainError(Exception):
@@ -83,9 +83,13 @@ def in_token_units(exc: ContractRevert, fmt: Any) -> ContractRevert:
 
 
 def _time(value: int) -> str:
-    from medchain.timefmt import iso
+    """Unix seconds as an ISO date in UTC (as medchain.timefmt.iso; this module imports nothing of the
+    project); 0 and values past year 9999 (uint64 "never") stay numbers."""
+    import datetime as dt
 
-    return iso(value) or str(value)
+    if not 0 < value <= 253402300799:
+        return str(value)
+    return dt.datetime.fromtimestamp(value, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _fmt(value: Any) -> str:
@@ -94,97 +98,3 @@ def _fmt(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
     return str(value)
-
-
-# Solidity's built-in revert payloads.
-_ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string)
-_PANIC = bytes.fromhex("4e487b71")  # Panic(uint256)
-
-
-@lru_cache(maxsize=1)
-def _error_table() -> dict[bytes, dict[str, Any]]:
-    """selector -> error ABI entry, over every ABI shipped in medchain/abi (and build/ when present)."""
-    from eth_utils import function_abi_to_4byte_selector
-    from web3.utils.abi import filter_abi_by_type
-
-    table: dict[bytes, dict[str, Any]] = {}
-    for abi in _abi_pkg.all_abis():
-        for entry in filter_abi_by_type("error", cast("ABI", abi)):
-            table.setdefault(function_abi_to_4byte_selector(entry), dict(entry))
-    return table
-
-
-def register_abi(abi: list[dict[str, Any]]) -> None:
-    """Make a further ABI's custom errors decodable (e.g. a test harness)."""
-    from eth_utils import function_abi_to_4byte_selector
-    from web3.utils.abi import filter_abi_by_type
-
-    table = _error_table()
-    for entry in filter_abi_by_type("error", cast("ABI", abi)):
-        table.setdefault(function_abi_to_4byte_selector(entry), dict(entry))
-
-
-def _to_bytes(data: Any) -> bytes | None:
-    if data is None:
-        return None
-    if isinstance(data, (bytes, bytearray)):
-        return bytes(data)
-    if isinstance(data, str):
-        match = re.search(r"0x[0-9a-fA-F]{8,}", data)
-        if match is None:
-            return None
-        return bytes.fromhex(match.group(0)[2:])
-    if isinstance(data, dict):
-        return _to_bytes(data.get("data"))
-    if isinstance(data, (tuple, list)) and data:
-        return _to_bytes(data[-1] if isinstance(data[-1], (str, bytes)) else data[0])
-    return None
-
-
-def _normalise(value: Any, abi_type: str) -> Any:
-    if abi_type == "address":
-        from eth_utils import to_checksum_address
-
-        return to_checksum_address(value)
-    if isinstance(value, tuple):
-        return tuple(_normalise(v, "") for v in value)
-    return value
-
-
-def decode_revert(data: Any) -> ContractRevert | None:
-    """Decode revert data (bytes, a hex string, or an error message containing one) by name.
-
-    Returns None when there is no revert payload to decode.
-    """
-    raw = _to_bytes(data)
-    if raw is None or len(raw) < 4:
-        return None
-    from eth_abi import decode as abi_decode
-
-    selector, body = raw[:4], raw[4:]
-    if selector == _ERROR_STRING:
-        (message,) = abi_decode(["string"], body)
-        return ContractRevert("Error", {"message": message}, "0x" + raw.hex())
-    if selector == _PANIC:
-        (code,) = abi_decode(["uint256"], body)
-        return ContractRevert("Panic", {"code": hex(code)}, "0x" + raw.hex())
-    entry = _error_table().get(selector)
-    if entry is None:
-        return ContractRevert("UnknownError", {"selector": "0x" + selector.hex()}, "0x" + raw.hex())
-    types = [_abi_type(i) for i in entry.get("inputs", [])]
-    try:
-        values = abi_decode(types, body)
-    except Exception:  # a truncated payload (e.g. only the selector survived in a node's message)
-        return ContractRevert(str(entry["name"]), {"undecoded": "0x" + body.hex()}, "0x" + raw.hex())
-    names = [i.get("name") or f"arg{n}" for n, i in enumerate(entry.get("inputs", []))]
-    args = {n: _normalise(v, t) for n, v, t in zip(names, values, types, strict=True)}
-    return ContractRevert(str(entry["name"]), args, "0x" + raw.hex())
-
-
-def _abi_type(entry: dict[str, Any]) -> str:
-    """ABI type string of an input, tuples expanded (``(uint256,address)[]``)."""
-    abi_type = str(entry["type"])
-    if abi_type.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in entry.get("components", []))
-        return f"({inner}){abi_type[len('tuple'):]}"
-    return abi_type

@@ -27,10 +27,8 @@ An index left by an earlier layout of these tables is dropped and rebuilt: it is
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,15 +43,29 @@ from web3.utils.abi import filter_abi_by_type
 
 from medchain.contracts import PARTS, Suite
 from medchain.errors import ChainError
+from medchain.store import Connection
+from medchain.store.events import (
+    SELECT_EVENTS,
+    EventIndex,
+    events_by_tx_sender,
+    events_named,
+    events_touching,
+    events_touching_any,
+    index_info,
+    indexed_chains,
+)
+from medchain.store.schema import V1 as SCHEMA
 
-__all__ = [
+__all__ = [  # the event queries are re-exported from medchain.store.events
     "SCHEMA",
+    "SELECT_EVENTS",
     "SUITE_PARTS",
     "IndexResult",
     "Indexer",
     "events_by_tx_sender",
     "events_named",
     "events_touching",
+    "events_touching_any",
     "index_info",
     "indexed_chains",
 ]
@@ -61,63 +73,6 @@ __all__ = [
 #: the suite's own contracts (the settlement token is not indexed: on a live network it is a public
 #: stablecoin with millions of unrelated transfers)
 SUITE_PARTS: tuple[str, ...] = ("consortium", "consent", "records", "claims", "drugs")
-
-SCHEMA = """
--- one row per transaction with suite events: its hash and sender (looked up once, shared by its events)
-CREATE TABLE IF NOT EXISTS index_txs (
-    id INTEGER PRIMARY KEY,
-    chain_id INTEGER NOT NULL,
-    hash TEXT NOT NULL,
-    block_number INTEGER NOT NULL,
-    sender TEXT,
-    UNIQUE (chain_id, hash)
-);
-CREATE INDEX IF NOT EXISTS txs_sender ON index_txs (chain_id, sender);
-CREATE INDEX IF NOT EXISTS txs_block ON index_txs (chain_id, block_number);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    chain_id INTEGER NOT NULL,
-    block_number INTEGER NOT NULL,
-    log_index INTEGER NOT NULL,
-    tx_id INTEGER NOT NULL REFERENCES index_txs(id),
-    timestamp INTEGER NOT NULL,
-    contract TEXT NOT NULL,
-    event TEXT NOT NULL,
-    args TEXT NOT NULL,
-    UNIQUE (chain_id, block_number, log_index)
-);
-CREATE INDEX IF NOT EXISTS events_name ON events (chain_id, contract, event);
-CREATE INDEX IF NOT EXISTS events_tx ON events (tx_id);
--- every address / bytes32 / id argument of an event, so "all events touching X" is one indexed lookup
-CREATE TABLE IF NOT EXISTS event_subjects (
-    event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
-    arg TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (event_id, arg, value)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS subjects_value ON event_subjects (value);
-CREATE TABLE IF NOT EXISTS index_state (
-    chain_id INTEGER PRIMARY KEY,
-    addresses TEXT NOT NULL,
-    first_block INTEGER NOT NULL DEFAULT 0,
-    last_block INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL DEFAULT 0
-);
--- block hashes seen while indexing (each page's last block and every block with events): reorg checkpoints
-CREATE TABLE IF NOT EXISTS index_blocks (
-    chain_id INTEGER NOT NULL,
-    number INTEGER NOT NULL,
-    hash TEXT NOT NULL,
-    PRIMARY KEY (chain_id, number)
-) WITHOUT ROWID;
--- the events with their block hash, transaction hash and sender: what queries read
-CREATE VIEW IF NOT EXISTS event_log AS
-    SELECT e.id, e.chain_id, e.block_number, b.hash AS block_hash, t.hash AS tx_hash, e.log_index,
-           e.timestamp, e.contract, e.event, e.args, t.sender AS tx_from
-    FROM events e
-    JOIN index_txs t ON t.id = e.tx_id
-    LEFT JOIN index_blocks b ON b.chain_id = e.chain_id AND b.number = e.block_number;
-"""
 
 ProgressFn = Callable[[int, int, int], None]
 """progress(blocks done, blocks to do, events stored so far)"""
@@ -322,29 +277,6 @@ class _Rpc:
         return results
 
 
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One atomic write (the store runs in autocommit mode, so `with conn:` alone would not be one)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def _ensure_schema(conn: sqlite3.Connection) -> None:
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "events" in tables and "tx_id" not in {r[1] for r in conn.execute("PRAGMA table_info(events)")}:
-        # an index written by an earlier layout: it is only a cache of the chain, so rebuild it
-        conn.executescript(
-            "DROP TABLE IF EXISTS event_subjects; DROP TABLE IF EXISTS events; "
-            "DROP TABLE IF EXISTS index_state; DROP TABLE IF EXISTS index_blocks;"
-        )
-    conn.executescript(SCHEMA)
-
-
 class Indexer:
     """Indexes the suite's events of one chain into a store.
 
@@ -357,7 +289,7 @@ class Indexer:
         self,
         w3: Web3,
         suite: Suite,
-        conn: sqlite3.Connection,
+        conn: Connection,
         confirmations: int = 12,
         *,
         from_block: int = 0,
@@ -378,7 +310,7 @@ class Indexer:
         self.with_senders = senders
         self.chain_id = int(w3.eth.chain_id)
         self.rpc = _Rpc(w3)
-        _ensure_schema(conn)
+        self.index = EventIndex(conn, self.chain_id)
         self.names: dict[str, str] = {}  # checksum address -> contract name
         self.specs: dict[tuple[str, str], _EventSpec] = {}  # (lower address, topic0 hex) -> spec
         for part in SUITE_PARTS:
@@ -400,16 +332,10 @@ class Indexer:
     # ---- state ----
 
     def last_block(self) -> int:
-        row = self.conn.execute(
-            "SELECT last_block FROM index_state WHERE chain_id = ?", (self.chain_id,)
-        ).fetchone()
-        return int(row[0]) if row else -1
+        return self.index.last_block()
 
     def _state(self) -> tuple[list[str], int, int] | None:
-        row = self.conn.execute(
-            "SELECT addresses, first_block, last_block FROM index_state WHERE chain_id = ?", (self.chain_id,)
-        ).fetchone()
-        return None if row is None else (json.loads(row[0]), int(row[1]), int(row[2]))
+        return self.index.state()
 
     # ---- running ----
 
@@ -484,9 +410,7 @@ class Indexer:
 
     def _divergence(self) -> int | None:
         """The first stored block whose hash the chain no longer has (None: the stored chain still holds)."""
-        checkpoints = self.conn.execute(
-            "SELECT number, hash FROM index_blocks WHERE chain_id = ? ORDER BY number", (self.chain_id,)
-        ).fetchall()
+        checkpoints = self.index.checkpoints()
         if not checkpoints:
             return None
 
@@ -551,14 +475,10 @@ class Indexer:
         rows: list[tuple[Any, ...]] = []
         subjects: list[tuple[int, str, str]] = []
         chain_id = self.chain_id
-        with _transaction(self.conn):
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO index_txs (chain_id, hash, block_number, sender) VALUES (?,?,?,?)",
-                [(chain_id, h, n, self._senders.get(h)) for h, n in tx_blocks.items()],
-            )
-            tx_ids = self._tx_ids(list(tx_blocks))
-            row = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()
-            next_id = int(row[0]) + 1
+        with self.index.writing():
+            self.index.add_txs({h: (n, self._senders.get(h)) for h, n in tx_blocks.items()})
+            tx_ids = self.index.tx_ids(list(tx_blocks))
+            next_id = self.index.next_event_id()
             for number, log_index, tx_hash, stamp, spec, args in decoded:
                 when = stamp if stamp is not None else timestamps[number]
                 rows.append(
@@ -568,37 +488,10 @@ class Indexer:
                 if spec.subjects:
                     subjects.extend((next_id, n, v) for n, v in _subjects(spec, args))
                 next_id += 1
-            self.conn.executemany(
-                "INSERT INTO events (id, chain_id, block_number, log_index, tx_id, timestamp, contract,"
-                " event, args) VALUES (?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO event_subjects (event_id, arg, value) VALUES (?,?,?)", subjects
-            )
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO index_blocks (chain_id, number, hash) VALUES (?,?,?)",
-                [(chain_id, n, h) for n, h in block_hashes.items()],
-            )
-            self.conn.execute(
-                "UPDATE index_state SET last_block = ?, updated_at = ? WHERE chain_id = ?",
-                (end, int(time.time()), chain_id),
-            )
+            self.index.add_events(rows, subjects, block_hashes, end)
         if len(self._senders) > 50_000:
             self._senders = {}
         return len(rows), len(logs)
-
-    def _tx_ids(self, hashes: list[str]) -> dict[str, int]:
-        ids: dict[str, int] = {}
-        for i in range(0, len(hashes), 500):
-            part = hashes[i : i + 500]
-            marks = ",".join("?" * len(part))
-            rows = self.conn.execute(
-                f"SELECT hash, id FROM index_txs WHERE chain_id = ? AND hash IN ({marks})",
-                (self.chain_id, *part),
-            )
-            ids.update((str(h), int(n)) for h, n in rows)
-        return ids
 
     def _decode(self, spec: _EventSpec, topics: Sequence[Any], data: Any) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -631,30 +524,7 @@ class Indexer:
     ) -> int:
         """Drop what was indexed from `block` on; with `first`/`addresses`, (re)write the state row so
         the next page continues at `block`. Returns the number of events dropped."""
-        with _transaction(self.conn):
-            params = (self.chain_id, block)
-            self.conn.execute(
-                "DELETE FROM event_subjects WHERE event_id IN "
-                "(SELECT id FROM events WHERE chain_id = ? AND block_number >= ?)",
-                params,
-            )
-            dropped = self.conn.execute(
-                "DELETE FROM events WHERE chain_id = ? AND block_number >= ?", params
-            ).rowcount
-            self.conn.execute("DELETE FROM index_txs WHERE chain_id = ? AND block_number >= ?", params)
-            self.conn.execute("DELETE FROM index_blocks WHERE chain_id = ? AND number >= ?", params)
-            if addresses is None:
-                self.conn.execute("DELETE FROM index_state WHERE chain_id = ?", (self.chain_id,))
-            else:
-                self.conn.execute(
-                    "INSERT INTO index_state (chain_id, addresses, first_block, last_block, updated_at) "
-                    "VALUES (?,?,?,?,?) ON CONFLICT(chain_id) DO UPDATE SET addresses = excluded.addresses, "
-                    "first_block = excluded.first_block, last_block = excluded.last_block, "
-                    "updated_at = excluded.updated_at",
-                    (self.chain_id, json.dumps(addresses), first if first is not None else block, block - 1,
-                     int(time.time())),
-                )  # fmt: skip
-        return max(0, int(dropped))
+        return self.index.forget_from(block, first=first, addresses=addresses)
 
 
 def _subjects(spec: _EventSpec, args: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -667,122 +537,3 @@ def _subjects(spec: _EventSpec, args: dict[str, Any]) -> Iterator[tuple[str, str
                 yield name, str(item).lower()
         else:
             yield name, f"{name}={int(value)}"
-
-
-# ---- queries (reports build on these) ----
-
-
-#: the `event_log` view's columns, written out so each query can steer SQLite to its selective index
-SELECT_EVENTS = (
-    "SELECT e.id, e.chain_id, e.block_number, b.hash AS block_hash, t.hash AS tx_hash, e.log_index, "
-    "e.timestamp, e.contract, e.event, e.args, t.sender AS tx_from FROM events e "
-    "JOIN index_txs t ON t.id = e.tx_id "
-    "LEFT JOIN index_blocks b ON b.chain_id = e.chain_id AND b.number = e.block_number "
-)
-
-
-def indexed_chains(conn: sqlite3.Connection) -> list[int]:
-    """Chain ids that have an index in this store."""
-    try:
-        return [int(r[0]) for r in conn.execute("SELECT chain_id FROM index_state ORDER BY chain_id")]
-    except sqlite3.OperationalError:  # no index tables at all
-        return []
-
-
-def index_info(conn: sqlite3.Connection, chain_id: int) -> dict[str, Any] | None:
-    """The chain's index state (addresses, first/last block, update time, event count); None if none."""
-    try:
-        row = conn.execute(
-            "SELECT addresses, first_block, last_block, updated_at FROM index_state WHERE chain_id = ?",
-            (chain_id,),
-        ).fetchone()
-    except sqlite3.OperationalError:
-        return None
-    if row is None:
-        return None
-    count = conn.execute("SELECT COUNT(*) FROM events WHERE chain_id = ?", (chain_id,)).fetchone()[0]
-    return {
-        "chainId": chain_id,
-        "addresses": json.loads(row[0]),
-        "firstBlock": int(row[1]),
-        "lastBlock": int(row[2]),
-        "updatedAt": int(row[3]),
-        "events": int(count),
-    }
-
-
-def events_touching(conn: sqlite3.Connection, chain_id: int, value: str) -> list[dict[str, Any]]:
-    """Every indexed event with an argument equal to `value` (address, bytes32, or `claimId=7`), in order."""
-    return events_touching_any(conn, chain_id, [value])
-
-
-def events_touching_any(
-    conn: sqlite3.Connection, chain_id: int, values: Iterable[str]
-) -> list[dict[str, Any]]:
-    """Every indexed event with an argument equal to any of `values`, each once, in chain order."""
-    keys = sorted({v.lower() if v.startswith("0x") else v for v in values})
-    if not keys:
-        return []
-    out: dict[int, sqlite3.Row] = {}
-    for i in range(0, len(keys), 500):
-        part = keys[i : i + 500]
-        rows = _query(
-            conn,
-            SELECT_EVENTS + "WHERE e.id IN (SELECT event_id FROM event_subjects WHERE value IN "
-            f"({','.join('?' * len(part))})) AND +e.chain_id = ?",
-            (*part, chain_id),
-        )
-        out.update((int(r["id"]), r) for r in rows)
-    return [_row(r) for r in sorted(out.values(), key=lambda r: (r["block_number"], r["log_index"]))]
-
-
-def events_by_tx_sender(
-    conn: sqlite3.Connection, chain_id: int, senders: Iterable[str]
-) -> list[dict[str, Any]]:
-    """Indexed events of transactions sent by any of `senders` (needs an index built with senders=True)."""
-    keys = sorted({s.lower() for s in senders})
-    if not keys:
-        return []
-    rows = _query(
-        conn,
-        SELECT_EVENTS + "WHERE e.tx_id IN (SELECT id FROM index_txs WHERE chain_id = ? AND sender IN "
-        f"({','.join('?' * len(keys))})) AND +e.chain_id = ? ORDER BY e.block_number + 0, e.log_index",
-        (chain_id, *keys, chain_id),
-    )
-    return [_row(r) for r in rows]
-
-
-def events_named(
-    conn: sqlite3.Connection, chain_id: int, contract: str, names: Iterable[str] = ()
-) -> list[dict[str, Any]]:
-    """Indexed events of one contract (optionally only some event names), in chain order."""
-    names = list(names)
-    sql = SELECT_EVENTS + "WHERE e.chain_id = ? AND e.contract = ?"
-    params: list[Any] = [chain_id, contract]
-    if names:
-        sql += f" AND e.event IN ({','.join('?' * len(names))})"
-        params += names
-    # `+ 0`: sort after the lookup instead of walking the whole chain in block order
-    rows = _query(conn, sql + " ORDER BY e.block_number + 0, e.log_index", params)
-    return [_row(r) for r in rows]
-
-
-def _query(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
-    cursor = conn.cursor()
-    cursor.row_factory = sqlite3.Row
-    return list(cursor.execute(sql, params).fetchall())
-
-
-def _row(row: sqlite3.Row) -> dict[str, Any]:
-    sender = row["tx_from"]
-    return {
-        "block": row["block_number"],
-        "blockHash": row["block_hash"],
-        "timestamp": row["timestamp"],
-        "tx": row["tx_hash"],
-        "logIndex": row["log_index"],
-        "contract": row["contract"],
-        "event": row["event"],
-        "args": json.loads(row["args"]),
-        "txFrom": to_checksum_address(sender) if sender else None,
-    }

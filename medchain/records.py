@@ -422,6 +422,41 @@ def recheck(svc: RecordService, leaves: Sequence[bytes]) -> list[Submission]:
     return reopened
 
 
+def journal_vs_chain(svc: RecordService) -> dict[str, Any]:
+    """`medchain store check`: every submission the journal says is done is anchored on chain by its
+    hospital (a batch: its root, leaf count, and its first record's stored proof verified by the registry;
+    single records and amendments: each record it marks anchored). Returns counts and one line per problem."""
+    problems: list[str] = []
+    checked = records = 0
+    for sub in svc.journal.submissions():
+        if sub.status != "done":
+            continue
+        checked += 1
+        if sub.kind == "batch":
+            assert sub.root is not None
+            batch = _get_batch(svc.registry, sub.root)
+            records += sub.leaf_count
+            if batch["hospital"] != sub.hospital or batch["leafCount"] != sub.leaf_count:
+                root = Web3.to_hex(sub.root)
+                problems.append(f"submission {sub.id}: batch {root} is not on chain as journaled")
+                continue
+            first = svc.journal.item(sub.id, 0)
+            proof = svc.journal.proof(sub.id, first.value_index)
+            fn = svc.registry.functions.verifyBatchRecord(
+                sub.root, first.record_hash, first.commitment, first.data_class, proof
+            )
+            if not tx.call(fn):
+                problems.append(f"submission {sub.id}: the stored proof of value {first.value_index} fails")
+            continue
+        for item in svc.journal.items(sub.id):
+            if item.state != "anchored":
+                continue
+            records += 1
+            if _get_record(svc.registry, item.leaf)["hospital"] != sub.hospital:
+                problems.append(f"submission {sub.id}: record {Web3.to_hex(item.leaf)} is not on chain")
+    return {"submissions": checked, "records": records, "problems": problems}
+
+
 def _drop_journaled(
     journal: Journal, items: Sequence[Item], report: AnchorReport, leaves: Sequence[bytes] | None = None
 ) -> tuple[list[Item], list[bytes]]:

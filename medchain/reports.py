@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import html
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from medchain.indexer import (
     events_touching_any,
     index_info,
 )
+from medchain.store import Connection
 from medchain.text import utc_text
 
 __all__ = [
@@ -156,7 +156,7 @@ class Names:
     """Institution names and operator keys from the index; `extra` adds names for other addresses
     (e.g. the demo's patient)."""
 
-    def __init__(self, conn: sqlite3.Connection, chain_id: int, extra: dict[str, str] | None = None) -> None:
+    def __init__(self, conn: Connection, chain_id: int, extra: dict[str, str] | None = None) -> None:
         self.members: dict[str, str] = {}
         self.keys: dict[str, str] = {}  # key -> member (lower case)
         for ev in events_named(
@@ -216,7 +216,7 @@ def _date(timestamp: int | None) -> str:
     return utc_text(int(timestamp))
 
 
-def _require_index(conn: sqlite3.Connection, chain_id: int) -> dict[str, Any]:
+def _require_index(conn: Connection, chain_id: int) -> dict[str, Any]:
     info = index_info(conn, chain_id)
     if info is None:
         raise ConfigError(
@@ -660,7 +660,7 @@ def _unique(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def disclosures(
-    conn: sqlite3.Connection,
+    conn: Connection,
     chain_id: int,
     patient: str,
     names: dict[str, str] | None = None,
@@ -767,7 +767,7 @@ def _counts(entries: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def claims(
-    conn: sqlite3.Connection,
+    conn: Connection,
     chain_id: int,
     *,
     insurer: str | None = None,
@@ -883,7 +883,7 @@ def _drug_target(scan: str) -> tuple[str, int | None, str | None, str | None]:
     return "0x" + batch_id(code.gtin, code.lot).hex(), int(code.gtin), code.lot, code.serial
 
 
-def drug(conn: sqlite3.Connection, chain_id: int, scan: str, names: dict[str, str] | None = None) -> Report:
+def drug(conn: Connection, chain_id: int, scan: str, names: dict[str, str] | None = None) -> Report:
     """A batch's journey (registration, commissioning, shipments, receipts, dispenses, duplicate-dispense
     flags, recall) from a GS1 scan (Digital Link URI, element string) or a 0x batch id. With a serial in
     the scan, dispense events are only that pack's (others of the batch are counted, not listed)."""
@@ -955,7 +955,7 @@ def drug(conn: sqlite3.Connection, chain_id: int, scan: str, names: dict[str, st
 
 
 def member(
-    conn: sqlite3.Connection,
+    conn: Connection,
     chain_id: int,
     address: str,
     names: dict[str, str] | None = None,
@@ -1005,7 +1005,7 @@ def member(
     )
 
 
-def _member_state(conn: sqlite3.Connection, chain_id: int, target: str) -> dict[str, Any]:
+def _member_state(conn: Connection, chain_id: int, target: str) -> dict[str, Any]:
     state: dict[str, Any] = {"roles": [], "status": "not a member", "admitted": None}
     kinds = ["MemberAdmitted", "MemberSuspended", "MemberReinstated", "MemberRolesChanged"]
     for ev in events_named(conn, chain_id, "Consortium", kinds):
@@ -1021,7 +1021,7 @@ def _member_state(conn: sqlite3.Connection, chain_id: int, target: str) -> dict[
     return state
 
 
-def _current_keys(conn: sqlite3.Connection, chain_id: int, target: str) -> list[str]:
+def _current_keys(conn: Connection, chain_id: int, target: str) -> list[str]:
     keys: dict[str, bool] = {}
     for ev in events_named(conn, chain_id, "Consortium", ["OperatorAdded", "OperatorRemoved"]):
         if ev["args"]["member"].lower() == target.lower():
@@ -1223,7 +1223,7 @@ def save(report: Report, *, json_path: Path | None = None, html_path: Path | Non
 
 
 def write_disclosures(
-    conn: sqlite3.Connection,
+    conn: Connection,
     w3: Web3,
     suite: Any,
     patient: str,

@@ -9,6 +9,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
+from medchain.errors import InputError, one_line
+
 __all__ = [
     "MAX_JSON_DEPTH",
     "check_json_depth",
@@ -24,15 +26,6 @@ def is_digits(text: str) -> bool:
     """True for a non-empty run of ASCII digits 0-9. ``str.isdigit()`` also accepts superscripts and other
     Unicode digits ("²") that ``int()`` refuses, so parsers test with this before calling ``int()``."""
     return text.isascii() and text.isdigit()
-
-
-def one_line(text: str) -> str:
-    """`text` with line breaks and other non-printable characters escaped (``\\n``, ``\\x1b``,
-    ``\\u2028``), so a message quoting user input (a file's key, an account name) stays one line and
-    cannot drive a terminal."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def utc_text(seconds: int, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
@@ -63,7 +56,6 @@ def json_depth(text: str | bytes) -> int:
 
 def check_json_depth(text: str | bytes, what: str) -> None:
     """InputError naming `what` when `text` nests deeper than MAX_JSON_DEPTH."""
-    from medchain.errors import InputError  # (errors imports this module)
 
     depth = json_depth(text)
     if depth > MAX_JSON_DEPTH:
@@ -73,7 +65,6 @@ def check_json_depth(text: str | bytes, what: str) -> None:
 def read_json_file(path: str | Path) -> Any:
     """A JSON file's value; InputError (one line, naming the file) if it cannot be read, is not JSON or nests
     too deep."""
-    from medchain.errors import InputError  # (errors imports this module)
 
     try:
         text = Path(path).read_text(encoding="utf-8")

@@ -23,7 +23,8 @@ from web3.exceptions import (
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from medchain.chain import Signer, signer_address
-from medchain.errors import ChainError, ContractRevert, MedchainError, NodeLost, decode_revert
+from medchain.errors import ChainError, ContractRevert, MedchainError, NodeLost
+from medchain.reverts import decode_revert
 
 _nonce_lock = threading.Lock()
 _NonceKey = tuple[str, int, str]  # (node, chain id, sender)

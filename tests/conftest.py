@@ -6,10 +6,14 @@ deployment used by integration tests is `suite` below.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 from helpers import admit, roles
+
+# Salt keys in test stores may be plaintext (medchain.store.secrets); the tests of sealed keys clear this.
+os.environ.setdefault("MEDCHAIN_INSECURE_STORE", "1")
 
 #: test folders whose tests run against brownie's chain and are reverted after each test
 _CHAIN_TEST_DIRS = ("unit", "integration", "stateful")

@@ -101,6 +101,7 @@ def areas() -> list[tuple[str, Callable[[BenchContext], None]]]:
         ("drugs", "DrugTrace"),
         ("python", "Python tooling"),
         ("indexer", "Audit indexer"),
+        ("store", "Local store"),
         ("cli", "CLI start"),
     ):
         try:
@@ -142,8 +143,10 @@ def run(out_dir: Path | None = None, only: str | None = None) -> list[Row]:
     from rich.console import Console
 
     from medchain.node import Anvil
+    from medchain.store.secrets import use_throwaway_passphrase
 
     console = Console()
+    use_throwaway_passphrase("medchain-bench")  # the bench's stores are throwaway, sealed all the same
     out_dir = out_dir or project_root() / "reports"
     rows: list[Row] = []
     for title, area_rows in areas():

@@ -23,7 +23,7 @@ from web3.types import RPCEndpoint
 
 from medchain.bench import BenchContext, make_context
 from medchain.errors import ChainError
-from medchain.indexer import Indexer, events_touching
+from medchain.indexer import Indexer, events_touching, index_info
 from medchain.node import Anvil
 from medchain.store import open_store
 
@@ -62,7 +62,7 @@ def measure(ctx: BenchContext, chain: BenchContext) -> None:
         conn = open_store(path)
         indexer = Indexer(chain.w3, chain.suite, conn, confirmations=12)
         first = indexer.run()
-        total = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        total = (index_info(conn, indexer.chain_id) or {"events": 0})["events"]
         if total < generated:
             raise ChainError(f"indexed {total:,} events, expected at least {generated:,}")
         size_mb = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6

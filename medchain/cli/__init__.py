@@ -62,6 +62,7 @@ GROUPS: dict[str, tuple[str, str]] = {
         "The hospital's record gateway: serves its anchored records under consent, encrypted.",
     ),
     "demo": ("demo", "Run the end-to-end demo on a fresh local chain."),
+    "store": ("store", "The local store (journals, proofs, salt keys, index): backup, restore, check."),
     "sandbox": (
         "sandbox",
         "One command to a working local consortium (free-gas Anvil, 2-of-3 council, every README role).",

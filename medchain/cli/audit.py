@@ -4,7 +4,6 @@ accounting of disclosures, the claims ledger, a drug's journey, a member's activ
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from medchain.cli.options import CliState, JsonOpt, address_arg, console, err_console, output, state
 from medchain.errors import ConfigError, MedchainError
 from medchain.lazy import lazy
-from medchain.store import default_store_path, open_store
+from medchain.store import Connection, default_store_path, open_store
 
 if TYPE_CHECKING:
     from medchain import indexer as indexer_mod
@@ -40,7 +39,7 @@ HtmlOpt = Annotated[
 ]
 
 
-def _open(st: CliState, store: Path | None) -> tuple[sqlite3.Connection, int]:
+def _open(st: CliState, store: Path | None) -> tuple[Connection, int]:
     """The store and chain id. With an explicit --store that holds one chain's index, no node is needed
     (a regulator can read a copied database offline); otherwise the chain id comes from the node."""
     if store is not None:
@@ -60,7 +59,7 @@ def _open(st: CliState, store: Path | None) -> tuple[sqlite3.Connection, int]:
     return open_store(path), chain_id
 
 
-def _check_indexed(conn: sqlite3.Connection, chain_id: int) -> None:
+def _check_indexed(conn: Connection, chain_id: int) -> None:
     if indexer_mod.index_info(conn, chain_id) is None:
         raise ConfigError(
             f"chain {chain_id} is not indexed in this store yet: run `medchain audit index` first"

@@ -28,6 +28,9 @@ def demo(
     import warnings
 
     from medchain.demo import run
+    from medchain.store.secrets import use_throwaway_passphrase
+
+    use_throwaway_passphrase("medchain-demo")  # throwaway salt keys, sealed all the same
 
     warnings.filterwarnings("ignore", message=".*httpx.*")  # starlette TestClient notice
     warnings.filterwarnings("ignore", message=".*MismatchedABI.*")

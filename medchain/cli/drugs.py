@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,7 +15,7 @@ from medchain.cli.options import CliState, JsonOpt, address_arg, console, output
 from medchain.errors import InputError
 from medchain.gs1 import parse_yymmdd
 from medchain.lazy import lazy
-from medchain.store import default_store_path, open_store
+from medchain.store import Connection, default_store_path, open_store
 from medchain.text import check_json_depth, is_digits, utc_text
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ def _drugs(st: CliState) -> Any:
     return st.suite().require("drugs")
 
 
-def _store(st: CliState, path: Path | None) -> sqlite3.Connection:
+def _store(st: CliState, path: Path | None) -> Connection:
     return open_store(path or default_store_path(st.w3().eth.chain_id))
 
 

@@ -12,7 +12,6 @@ brings the index up to the chain head (at most once per `index_interval` seconds
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -30,6 +29,7 @@ from medchain.contracts import Suite
 from medchain.errors import ConfigError, InputError
 from medchain.indexer import Indexer
 from medchain.signing import ConsentGrant, ConsentMessage
+from medchain.store import Connection
 
 __all__ = ["PORTAL_TTL", "PortalService", "SignatureExpired"]
 
@@ -69,7 +69,7 @@ class PortalService:
 
     w3: Web3
     suite: Suite
-    store: sqlite3.Connection
+    store: Connection
     relayer: Signer | None = None
     from_block: int = 0
     index_interval: float = 1.0

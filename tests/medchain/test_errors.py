@@ -6,7 +6,8 @@ import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
-from medchain.errors import ContractRevert, MedchainError, decode_revert
+from medchain.errors import ContractRevert, MedchainError
+from medchain.reverts import decode_revert
 
 
 def payload(signature: str, types: list[str], values: list[object]) -> bytes:

@@ -32,8 +32,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
-from medchain.errors import decode_revert
 from medchain.hashing import record_leaf
+from medchain.reverts import decode_revert
 
 LONG = os.environ.get("MEDCHAIN_PROFILE") == "long"
 SETTINGS = settings(

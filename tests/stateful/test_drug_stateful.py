@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from medchain.errors import decode_revert, register_abi
+from medchain.reverts import decode_revert, register_abi
 from medchain.serials import SerialTree, gtin_number, serial_set
 
 LONG = os.environ.get("MEDCHAIN_PROFILE") == "long"

@@ -4,6 +4,10 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Base} from "../utils/Base.sol";
+import {Vm} from "../utils/Vm.sol";
+import {IConsentRegistry} from "../../../interfaces/IConsentRegistry.sol";
+import {IConsortium} from "../../../interfaces/IConsortium.sol";
+import {IRecordRegistry} from "../../../interfaces/IRecordRegistry.sol";
 import {IClaimsManager} from "../../../interfaces/IClaimsManager.sol";
 import {ConsentRegistry} from "../../../contracts/ConsentRegistry.sol";
 import {RecordRegistry} from "../../../contracts/RecordRegistry.sol";
@@ -14,7 +18,8 @@ import {ReentrantToken} from "../../../contracts/test/ReentrantToken.sol";
 /// @title ClaimsUnit
 /// @notice ClaimsManager paths beyond the invariant suite: every validation error of policies, settings, reserves,
 /// submissions, decisions, escalations and payouts; dual control corner cases; re-entrancy through a malicious
-/// token; views.
+/// token; views; the council's release of a former insurer's reserve and its impartiality on escalated claims;
+/// evidence from inactive hospitals and hospitals submitting records they did not anchor.
 contract ClaimsUnit is Base {
     uint8 internal constant CLAIM = 2;
     uint64 internal constant ALL = (1 << 11) - 1;
@@ -117,6 +122,71 @@ contract ClaimsUnit is Base {
         claims.withdrawReserve(1);
     }
 
+    function test_constructor_rejectsZeroAddresses() public {
+        IConsortium c = consortium;
+        IConsentRegistry cr = consent;
+        IRecordRegistry rr = records;
+        IERC20 t = token;
+        _constructorReverts(IConsortium(address(0)), cr, rr, t);
+        _constructorReverts(c, IConsentRegistry(address(0)), rr, t);
+        _constructorReverts(c, cr, IRecordRegistry(address(0)), t);
+        _constructorReverts(c, cr, rr, IERC20(address(0)));
+    }
+
+    // ---- reserve release (council, former insurers only) ----
+
+    function test_releaseReserve_onlyForAFormerInsurer() public {
+        vm.expectRevert(abi.encodeWithSelector(IClaimsManager.ClaimUnauthorized.selector, key1, keccak256("COUNCIL")));
+        vm.prank(key1);
+        claims.releaseReserve(insurer);
+        vm.expectRevert(abi.encodeWithSelector(IClaimsManager.ClaimReserveNotReleasable.selector, insurer, 10_000));
+        vm.prank(council[0]);
+        claims.releaseReserve(insurer); // still an insurer: it withdraws its own reserve
+        vm.expectRevert(abi.encodeWithSelector(IClaimsManager.ClaimReserveNotReleasable.selector, stranger, 0));
+        vm.prank(council[0]);
+        claims.releaseReserve(stranger); // nothing to release
+
+        uint256 id = _submit(300);
+        vm.prank(key1);
+        claims.approveClaim(id, 300); // owed: stays in the ledger for the holder
+        _suspend(insurer);
+        vm.recordLogs();
+        vm.prank(council[0]);
+        vm.assertEq(claims.releaseReserve(insurer), 9_700, "released: reserve - owed");
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        bytes32 topic = keccak256("ReserveReleased(address,address,uint256,uint256)");
+        uint256 found;
+        for (uint256 i = 0; i < logs.length; ++i) {
+            if (logs[i].emitter != address(claims) || logs[i].topics[0] != topic) continue;
+            ++found;
+            vm.assertEq(logs[i].topics[1], bytes32(uint256(uint160(insurer))), "insurer topic");
+            vm.assertEq(logs[i].topics[2], bytes32(uint256(uint160(council[0]))), "by topic");
+            (uint256 amount, uint256 reserve) = abi.decode(logs[i].data, (uint256, uint256));
+            vm.assertEq(amount, 9_700, "event amount");
+            vm.assertEq(reserve, 300, "event reserve");
+        }
+        vm.assertEq(found, 1, "one ReserveReleased");
+        vm.assertEq(token.balanceOf(insurer), 9_700, "to the insurer's member address");
+        vm.assertEq(claims.insurerAccount(insurer).reserve, 300, "owed stays");
+        vm.assertEq(claims.withdrawableReserve(insurer), 0, "nothing left to release");
+        vm.expectRevert(abi.encodeWithSelector(IClaimsManager.ClaimReserveNotReleasable.selector, insurer, 0));
+        vm.prank(council[0]);
+        claims.releaseReserve(insurer);
+        claims.payClaim(id); // the approved claim is still paid from what stayed
+        vm.assertEq(claims.payoutOf(patient), 300, "holder paid");
+        vm.assertEq(claims.insurerAccount(insurer).reserve, 0, "reserve used up");
+    }
+
+    function test_releaseReserve_afterTheInsurerRoleIsRemoved() public {
+        _fund(otherInsurer, 500);
+        _govern(IConsortium.ProposalKind.SetRoles, otherInsurer, HOSPITAL, ""); // active, but no longer INSURER
+        vm.assertTrue(consortium.isActiveMember(otherInsurer), "still an active member");
+        vm.prank(council[0]);
+        vm.assertEq(claims.releaseReserve(otherInsurer), 500, "released");
+        vm.assertEq(token.balanceOf(otherInsurer), 500, "returned");
+        vm.assertEq(claims.insurerAccount(otherInsurer).reserve, 0, "empty");
+    }
+
     // ---- submission ----
 
     function test_submitClaim_validation() public {
@@ -170,6 +240,98 @@ contract ClaimsUnit is Base {
         vm.assertEq(claims.getClaim(id).reason, 7, "reason");
         vm.prank(patient);
         claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0)); // the evidence is free again
+    }
+
+    function test_submitClaim_rejectsAnUnknownDataClass() public {
+        IClaimsManager.Evidence[] memory ev = new IClaimsManager.Evidence[](1);
+        ev[0] = IClaimsManager.Evidence(keccak256("record-x"), keccak256("salt-x"), 11);
+        vm.expectRevert(
+            abi.encodeWithSelector(IClaimsManager.ClaimInvalidEvidenceClass.selector, keccak256("record-x"), 11)
+        );
+        vm.prank(patient);
+        claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0));
+        ev[0].dataClass = type(uint8).max;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IClaimsManager.ClaimInvalidEvidenceClass.selector, keccak256("record-x"), type(uint8).max
+            )
+        );
+        vm.prank(patient);
+        claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0));
+    }
+
+    function test_submitClaim_refusesEvidenceOfAnInactiveHospital() public {
+        IClaimsManager.Evidence[] memory ev = _evidence(2);
+        _suspend(hospital);
+        vm.expectRevert(
+            abi.encodeWithSelector(IClaimsManager.ClaimEvidenceHospitalInactive.selector, ev[0].recordHash, hospital)
+        );
+        vm.prank(patient);
+        claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0));
+        _reinstate(hospital);
+        _govern(IConsortium.ProposalKind.SetRoles, hospital, AUDITOR, ""); // active, but no longer HOSPITAL
+        vm.expectRevert(
+            abi.encodeWithSelector(IClaimsManager.ClaimEvidenceHospitalInactive.selector, ev[0].recordHash, hospital)
+        );
+        vm.prank(patient);
+        claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0));
+        _govern(IConsortium.ProposalKind.SetRoles, hospital, HOSPITAL, "");
+        vm.prank(patient);
+        uint256 id = claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0));
+        vm.assertEq(claims.liveClaimOf(ev[1].recordHash), id, "accepted once HOSPITAL again");
+    }
+
+    function test_submitClaim_mixedHospitals_eachMustBeActive() public {
+        address second = _admit("secondHospital", HOSPITAL);
+        IClaimsManager.Evidence[] memory ev = new IClaimsManager.Evidence[](3);
+        ev[0] = _evidenceBy(hospital, 100);
+        ev[1] = _evidenceBy(second, 101);
+        ev[2] = _evidenceBy(hospital, 102);
+        _suspend(second);
+        vm.expectRevert(
+            abi.encodeWithSelector(IClaimsManager.ClaimEvidenceHospitalInactive.selector, ev[1].recordHash, second)
+        );
+        vm.prank(patient);
+        claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0));
+        _reinstate(second);
+        vm.prank(patient);
+        claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0));
+        vm.assertEq(claims.claimCount(), 1, "submitted");
+    }
+
+    function test_submitClaim_hospitalWithRecordsItDidNotAnchor_needsTheHoldersConsent() public {
+        address second = _admit("secondHospital", HOSPITAL);
+        address secondKey = _operator(second, "secondHospital-key");
+        IClaimsManager.Evidence[] memory ev = new IClaimsManager.Evidence[](2);
+        ev[0] = _evidenceBy(second, 200); // its own record
+        ev[1] = _evidenceBy(hospital, 201); // another hospital's record
+        uint64 classes = (uint64(1) << ev[0].dataClass) | (uint64(1) << ev[1].dataClass);
+        vm.expectRevert(
+            abi.encodeWithSelector(IClaimsManager.ClaimSubmitterNotPermitted.selector, second, patient, classes)
+        );
+        vm.prank(secondKey);
+        claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0));
+        vm.prank(patient);
+        consent.grant(second, CLAIM, uint64(1) << ev[0].dataClass, 0, 0); // not every class: still refused
+        vm.expectRevert(
+            abi.encodeWithSelector(IClaimsManager.ClaimSubmitterNotPermitted.selector, second, patient, classes)
+        );
+        vm.prank(secondKey);
+        claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0));
+        vm.prank(patient);
+        consent.grant(second, CLAIM, classes, 0, 0);
+        vm.prank(secondKey);
+        uint256 id = claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0));
+        vm.assertEq(claims.getClaim(id).claimant, second, "the submitting hospital is the claimant");
+        vm.assertEq(claims.liveClaimOf(ev[1].recordHash), id, "evidence locked");
+    }
+
+    function test_submitClaim_holderNeedsNoSubmitterConsent() public {
+        IClaimsManager.Evidence[] memory ev = new IClaimsManager.Evidence[](1);
+        ev[0] = _evidenceBy(_admit("secondHospital", HOSPITAL), 300);
+        vm.prank(patient); // the holder submits records of any active hospital without a CLAIM grant to it
+        uint256 id = claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0));
+        vm.assertEq(claims.getClaim(id).claimant, patient, "holder is the claimant");
     }
 
     // ---- decisions ----
@@ -280,6 +442,53 @@ contract ClaimsUnit is Base {
         vm.prank(hospitalKey);
         claims.withdrawClaim(id);
         vm.assertEq(uint8(claims.getClaim(id).status), uint8(IClaimsManager.ClaimStatus.Withdrawn), "withdrawn");
+    }
+
+    function test_escalated_councilClaimantMayNotDecide() public {
+        _govern(IConsortium.ProposalKind.SetRoles, council[0], COUNCIL | HOSPITAL, "");
+        IClaimsManager.Evidence[] memory ev = new IClaimsManager.Evidence[](1);
+        ev[0] = _evidenceBy(council[0], 400);
+        vm.prank(council[0]);
+        uint256 id = claims.submitClaim(policyId, 100, ev, bytes32(0), bytes32(0));
+        vm.warp(T0 + 31 days);
+        vm.prank(council[0]);
+        claims.escalateClaim(id);
+        vm.expectRevert(abi.encodeWithSelector(IClaimsManager.ClaimCouncilConflict.selector, id, council[0]));
+        vm.prank(council[0]);
+        claims.approveEscalated(id, 100);
+        vm.expectRevert(abi.encodeWithSelector(IClaimsManager.ClaimCouncilConflict.selector, id, council[0]));
+        vm.prank(council[0]);
+        claims.rejectEscalated(id, 3);
+        address other = _admit("council-b", COUNCIL);
+        vm.prank(other);
+        claims.approveEscalated(id, 60);
+        vm.assertEq(uint8(claims.getClaim(id).status), uint8(IClaimsManager.ClaimStatus.Approved), "approved");
+        vm.assertEq(claims.getClaim(id).amount, 60, "amount");
+    }
+
+    function test_escalated_councilInsurerMayNotDecide() public {
+        address both = _admit("council-insurer", COUNCIL | INSURER);
+        address bothKey = _operator(both, "council-insurer-key");
+        vm.prank(patient);
+        consent.grant(both, CLAIM, ALL, 0, 0);
+        vm.prank(bothKey);
+        uint256 pid = claims.createPolicy(patient, 1_000, uint64(T0), uint64(T0 + 365 days));
+        IClaimsManager.Evidence[] memory ev = _evidence(1);
+        vm.prank(patient);
+        uint256 id = claims.submitClaim(pid, 100, ev, bytes32(0), bytes32(0));
+        vm.warp(T0 + 31 days);
+        vm.prank(patient);
+        claims.escalateClaim(id);
+        vm.expectRevert(abi.encodeWithSelector(IClaimsManager.ClaimCouncilConflict.selector, id, both));
+        vm.prank(bothKey); // a key of the insurer member: the member decides
+        claims.rejectEscalated(id, 3);
+        vm.expectRevert(abi.encodeWithSelector(IClaimsManager.ClaimCouncilConflict.selector, id, both));
+        vm.prank(both);
+        claims.approveEscalated(id, 100);
+        vm.prank(council[0]);
+        claims.rejectEscalated(id, 3);
+        vm.assertEq(uint8(claims.getClaim(id).status), uint8(IClaimsManager.ClaimStatus.Rejected), "rejected");
+        vm.assertEq(claims.getClaim(id).reason, 3, "reason");
     }
 
     // ---- payment ----
@@ -397,6 +606,23 @@ contract ClaimsUnit is Base {
         // one salt per record (DESIGN §6.3 v2)
         return
             IClaimsManager.Evidence(keccak256(abi.encode("record", i)), keccak256(abi.encode("salt", i)), uint8(i % 11));
+    }
+
+    function _evidenceBy(address anchorer, uint256 i) internal returns (IClaimsManager.Evidence memory item) {
+        item = _evidenceAt(i);
+        bytes32 commitment = keccak256(abi.encode(patient, item.salt));
+        bytes32 leaf = records.recordLeaf(item.recordHash, commitment, item.dataClass);
+        vm.prank(anchorer);
+        records.anchor(item.recordHash, leaf);
+    }
+
+    function _constructorReverts(IConsortium c, IConsentRegistry cr, IRecordRegistry rr, IERC20 t) internal {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IClaimsManager.ClaimZeroAddress.selector, address(c), address(cr), address(rr), address(t)
+            )
+        );
+        new ClaimsManager(c, cr, rr, t);
     }
 
     function _submit(uint256 amount) internal returns (uint256 id) {

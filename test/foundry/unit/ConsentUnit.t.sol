@@ -180,6 +180,23 @@ contract ConsentUnit is Base {
         vm.assertTrue(registry.isPermitted(patient, hospital, CLAIM, ALL), "granted through the wallet guardian");
     }
 
+    function test_signature_followsAChainIdChange() public {
+        bytes32 before = registry.DOMAIN_SEPARATOR();
+        Eip712.Grant memory g =
+            Eip712.Grant(patient, hospital, CLAIM, ALL, 0, 0, registry.nonces(patient), T0 + 1 hours);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(patientKey, Eip712.grantDigest(address(registry), g));
+        bytes memory oldChainSig = abi.encodePacked(r, s, v);
+        vm.chainId(block.chainid + 1000); // e.g. a fork: the cached separator no longer applies
+        bytes32 afterFork = registry.DOMAIN_SEPARATOR();
+        vm.assertTrue(afterFork != before, "separator rebuilt for the new chain");
+        vm.assertEq(afterFork, Eip712.domainSeparator(address(registry)), "EIP-712 separator of the new chain id");
+        vm.expectPartialRevert(IConsentRegistry.ConsentInvalidSignature.selector);
+        registry.grantBySig(patient, hospital, CLAIM, ALL, 0, 0, g.deadline, oldChainSig); // no replay across chains
+        (v, r, s) = vm.sign(patientKey, Eip712.grantDigest(address(registry), g));
+        registry.grantBySig(patient, hospital, CLAIM, ALL, 0, 0, g.deadline, abi.encodePacked(r, s, v));
+        vm.assertTrue(registry.isPermitted(patient, hospital, CLAIM, ALL), "granted on the new chain");
+    }
+
     function test_signature_zeroPatientRejected() public {
         vm.expectRevert(IConsentRegistry.ConsentZeroAddress.selector);
         registry.grantBySig(address(0), hospital, CLAIM, ALL, 0, 0, T0, new bytes(65));

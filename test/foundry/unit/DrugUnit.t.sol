@@ -60,7 +60,9 @@ contract DrugUnit is Base {
     // ---- products and batches ----
 
     function test_registerProduct_validation() public {
-        vm.expectPartialRevert(IDrugTrace.DrugTraceUnauthorized.selector);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDrugTrace.DrugTraceUnauthorized.selector, pharmacy, keccak256("MANUFACTURER"))
+        );
         vm.prank(pharmacy);
         drugs.registerProduct(1, "x");
         vm.startPrank(rival);
@@ -183,10 +185,121 @@ contract DrugUnit is Base {
 
         bytes32 other = _commission("B2", 2, uint64(T0 + 1 days));
         vm.warp(T0 + 1 days + 1);
-        vm.expectPartialRevert(IDrugTrace.DrugTraceBatchExpired.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceBatchExpired.selector, other, uint64(T0 + 1 days)));
         vm.prank(manufacturer);
         drugs.ship(other, distributor, _noSerials(), bytes32(0));
         vm.assertTrue(drugs.batchInfo(other).expired, "expired");
+    }
+
+    function test_ship_wholeReceivedSource() public {
+        uint256 id = _ship(manufacturer, distributor, 3);
+        vm.prank(distributor);
+        drugs.receiveShipment(id, 3, bytes32(0));
+        IDrugTrace.SerialSet memory whole = _wholeOf(id);
+        vm.prank(distributor);
+        uint256 onward = drugs.ship(batchId, pharmacy, whole, bytes32(0));
+        IDrugTrace.Shipment memory s = drugs.getShipment(onward);
+        vm.assertEq(s.quantity, 3, "every unit the source delivered");
+        vm.assertEq(drugs.stockOf(batchId, distributor).held, 0, "all shipped on");
+        vm.prank(pharmacy);
+        drugs.receiveShipment(onward, 3, bytes32(0));
+        shipLeaves[onward] = shipLeaves[id]; // same serials, same tree
+        bytes32[] memory p2 = _shipProof(onward, 2);
+        vm.prank(pharmacy);
+        vm.assertTrue(drugs.dispense(batchId, onward, _serial(2), p2, bytes32(0)), "dispensed");
+    }
+
+    function test_ship_wholeSourceThatDeliveredNothing() public {
+        uint256 id = _ship(manufacturer, distributor, 2);
+        vm.prank(distributor);
+        drugs.receiveShipment(id, 0, bytes32(0)); // everything lost on the way
+        IDrugTrace.SerialSet memory whole = _wholeOf(id);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceInvalidQuantity.selector, 0));
+        vm.prank(distributor);
+        drugs.ship(batchId, pharmacy, whole, bytes32(0));
+    }
+
+    function test_ship_sourceMustBeAReceivedShipmentOfTheSameBatch() public {
+        uint256 id = _ship(manufacturer, distributor, 2);
+        IDrugTrace.SerialSet memory fromTransit = _serialSet(id, _range(0, 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDrugTrace.DrugTraceShipmentNotReceived.selector, id, IDrugTrace.ShipmentStatus.InTransit
+            )
+        );
+        vm.prank(distributor);
+        drugs.ship(batchId, pharmacy, fromTransit, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceNotRecipient.selector, id, pharmacy, distributor));
+        vm.prank(pharmacy); // not the source's recipient
+        drugs.ship(batchId, hospital, fromTransit, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceUnknownShipment.selector, 77));
+        fromTransit.source = 77;
+        vm.prank(distributor);
+        drugs.ship(batchId, pharmacy, fromTransit, bytes32(0));
+
+        bytes32 other = _commission("B2", 1, uint64(T0 + 30 days));
+        IDrugTrace.SerialSet memory all = _noSerials();
+        all.proof = new bytes32[](1);
+        all.proof[0] = batchLeaves[other][0]; // one-leaf batch: its root is its leaf
+        vm.prank(manufacturer);
+        uint256 otherId = drugs.ship(other, distributor, all, bytes32(0));
+        vm.prank(distributor);
+        drugs.receiveShipment(otherId, 1, bytes32(0));
+        IDrugTrace.SerialSet memory wrong = _noSerials();
+        wrong.source = otherId;
+        wrong.proof = new bytes32[](1);
+        wrong.proof[0] = batchLeaves[other][0];
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceWrongBatch.selector, otherId, other, batchId));
+        vm.prank(distributor);
+        drugs.ship(batchId, pharmacy, wrong, bytes32(0));
+    }
+
+    function test_ship_serialsMustBeSortedAndInTheSource() public {
+        IDrugTrace.SerialSet memory set = _serialSet(0, _range(0, 2));
+        (set.serialHashes[0], set.serialHashes[1]) = (set.serialHashes[1], set.serialHashes[0]);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceSerialsNotSorted.selector, 1));
+        vm.prank(manufacturer);
+        drugs.ship(batchId, distributor, set, bytes32(0));
+        set.serialHashes[1] = set.serialHashes[0]; // a repeat is not strictly ascending either
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceSerialsNotSorted.selector, 1));
+        vm.prank(manufacturer);
+        drugs.ship(batchId, distributor, set, bytes32(0));
+
+        IDrugTrace.SerialSet memory forged = _serialSet(0, _range(0, 1));
+        forged.proof[0] = keccak256("not a sibling"); // a well-formed multiproof of another root
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceSerialsNotInSource.selector, batchId, 0));
+        vm.prank(manufacturer);
+        drugs.ship(batchId, distributor, forged, bytes32(0));
+
+        uint256 id = _ship(manufacturer, distributor, 2);
+        vm.prank(distributor);
+        drugs.receiveShipment(id, 2, bytes32(0));
+        IDrugTrace.SerialSet memory notShipped = _serialSet(0, _range(3, 1)); // serial 3 stayed at the maker
+        notShipped.source = id;
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceSerialsNotInSource.selector, batchId, id));
+        vm.prank(distributor);
+        drugs.ship(batchId, pharmacy, notShipped, bytes32(0));
+    }
+
+    function test_dispense_needsAReceivedShipment() public {
+        uint256 id = _ship(manufacturer, pharmacy, 2);
+        bytes32[] memory p0 = _shipProof(id, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDrugTrace.DrugTraceShipmentNotReceived.selector, id, IDrugTrace.ShipmentStatus.InTransit
+            )
+        );
+        vm.prank(pharmacy);
+        drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
+        vm.prank(pharmacy);
+        drugs.returnShipment(id, bytes32(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDrugTrace.DrugTraceShipmentNotReceived.selector, id, IDrugTrace.ShipmentStatus.Returned
+            )
+        );
+        vm.prank(pharmacy);
+        drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
     }
 
     // ---- dispensing ----
@@ -196,25 +309,27 @@ contract DrugUnit is Base {
         vm.prank(pharmacy);
         drugs.receiveShipment(id, 1, bytes32(0)); // one of the two listed packs arrived
         (bytes32[] memory p0, bytes32[] memory p1) = (_shipProof(id, 0), _shipProof(id, 1));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceUnauthorized.selector);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDrugTrace.DrugTraceUnauthorized.selector, distributor, keccak256("PHARMACY"))
+        );
         vm.prank(distributor);
         drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceUnknownShipment.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceUnknownShipment.selector, 99));
         vm.prank(pharmacy);
         drugs.dispense(batchId, 99, _serial(0), p0, bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceSerialNotInShipment.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceSerialNotInShipment.selector, id, _serial(0)));
         vm.prank(pharmacy);
         drugs.dispense(keccak256("nope"), id, _serial(0), p0, bytes32(0)); // the commitment binds the batch
-        vm.expectPartialRevert(IDrugTrace.DrugTraceSerialNotInShipment.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceSerialNotInShipment.selector, id, _serial(3)));
         vm.prank(pharmacy);
         drugs.dispense(batchId, id, _serial(3), p0, bytes32(0)); // not in this shipment
         vm.warp(T0 + 2 hours);
         vm.prank(pharmacy);
         vm.assertTrue(drugs.dispense(batchId, id, _serial(0), p0, bytes32(0)), "first");
-        vm.expectPartialRevert(IDrugTrace.DrugTraceInsufficientStock.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceInsufficientStock.selector, batchId, pharmacy, 0, 1));
         vm.prank(pharmacy);
         drugs.dispense(batchId, id, _serial(1), p1, bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceNotRecipient.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceNotRecipient.selector, id, hospital, pharmacy));
         vm.prank(hospital); // never received the pack: cannot flag it
         drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
         uint256 twice = _ship(manufacturer, hospital, 1); // serial 0 listed a second time
@@ -243,7 +358,7 @@ contract DrugUnit is Base {
         vm.prank(manufacturerKey);
         drugs.recall(batchId, keccak256("r"), bytes32(0));
         bytes32[] memory p0 = _shipProof(id, 0);
-        vm.expectPartialRevert(IDrugTrace.DrugTraceBatchRecalled.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceBatchRecalled.selector, batchId, uint64(T0)));
         vm.prank(hospital);
         drugs.dispense(batchId, id, _serial(0), p0, bytes32(0));
 
@@ -257,7 +372,7 @@ contract DrugUnit is Base {
         drugs.receiveShipment(id, 1, bytes32(0));
         vm.warp(T0 + 1 days + 1);
         bytes32[] memory proof = new bytes32[](0); // one-leaf tree
-        vm.expectPartialRevert(IDrugTrace.DrugTraceBatchExpired.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceBatchExpired.selector, other, uint64(T0 + 1 days)));
         vm.prank(hospital);
         drugs.dispense(other, id, "B3-0", proof, bytes32(0));
     }
@@ -272,12 +387,16 @@ contract DrugUnit is Base {
         vm.assertEq(drugs.stockOf(batchId, manufacturer).held, 4, "back at the sender");
         vm.assertEq(uint8(drugs.getShipment(id).status), uint8(IDrugTrace.ShipmentStatus.Cancelled), "cancelled");
         uint256 again = _ship(manufacturer, pharmacy, 2);
-        vm.expectPartialRevert(IDrugTrace.DrugTraceNotRecipient.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceNotRecipient.selector, again, hospital, pharmacy));
         vm.prank(hospital);
         drugs.returnShipment(again, bytes32(0));
         vm.prank(pharmacy);
         drugs.returnShipment(again, bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceShipmentNotInTransit.selector);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDrugTrace.DrugTraceShipmentNotInTransit.selector, again, IDrugTrace.ShipmentStatus.Returned
+            )
+        );
         vm.prank(pharmacy);
         drugs.receiveShipment(again, 2, bytes32(0));
         IDrugTrace.Batch memory b = drugs.getBatch(batchId);
@@ -293,10 +412,12 @@ contract DrugUnit is Base {
         );
         vm.prank(rival);
         drugs.recall(batchId, keccak256("r"), bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceUnauthorized.selector);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDrugTrace.DrugTraceUnauthorized.selector, pharmacy, keccak256("MANUFACTURER"))
+        );
         vm.prank(pharmacy);
         drugs.recall(batchId, keccak256("r"), bytes32(0));
-        vm.expectPartialRevert(IDrugTrace.DrugTraceUnknownBatch.selector);
+        vm.expectRevert(abi.encodeWithSelector(IDrugTrace.DrugTraceUnknownBatch.selector, keccak256("nope")));
         vm.prank(manufacturer);
         drugs.recall(keccak256("nope"), keccak256("r"), bytes32(0));
         vm.warp(T0 + 5);
@@ -361,7 +482,10 @@ contract DrugUnit is Base {
         return _shipFrom(key, to, 0, _range(0, quantity));
     }
 
-    function _shipFrom(address key, address to, uint256 source, uint256[] memory serials) internal returns (uint256 id) {
+    function _shipFrom(address key, address to, uint256 source, uint256[] memory serials)
+        internal
+        returns (uint256 id)
+    {
         IDrugTrace.SerialSet memory set = _serialSet(source, serials);
         vm.prank(key);
         id = drugs.ship(batchId, to, set, keccak256("epcis"));
@@ -408,6 +532,14 @@ contract DrugUnit is Base {
             inner[i] = innerOf[leaves[i]];
         }
         return IDrugTrace.SerialSet(source, inner, path, flags);
+    }
+
+    /// @dev The SerialSet shipping everything shipment `source` delivered: no serials, proof = [its root].
+    function _wholeOf(uint256 source) internal view returns (IDrugTrace.SerialSet memory set) {
+        set = _noSerials();
+        set.source = source;
+        set.proof = new bytes32[](1);
+        set.proof[0] = Merkle.build(shipLeaves[source])[0];
     }
 
     /// @dev The proof of serial `i` of the main batch in shipment `id`'s tree.

@@ -4,6 +4,8 @@ pragma solidity 0.8.28;
 import {Base} from "../utils/Base.sol";
 import {Vm} from "../utils/Vm.sol";
 import {Merkle} from "../utils/Merkle.sol";
+import {IConsentRegistry} from "../../../interfaces/IConsentRegistry.sol";
+import {IConsortium} from "../../../interfaces/IConsortium.sol";
 import {IRecordRegistry} from "../../../interfaces/IRecordRegistry.sol";
 import {ConsentRegistry} from "../../../contracts/ConsentRegistry.sol";
 import {RecordRegistry} from "../../../contracts/RecordRegistry.sol";
@@ -39,6 +41,20 @@ contract RecordUnit is Base {
         stranger = _addr("stranger");
         consent = new ConsentRegistry(consortium);
         records = new RecordRegistry(consortium, consent);
+    }
+
+    function test_constructor_rejectsZeroAddresses() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordZeroAddress.selector, address(0), address(consent))
+        );
+        new RecordRegistry(IConsortium(address(0)), consent);
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordZeroAddress.selector, address(consortium), address(0))
+        );
+        new RecordRegistry(consortium, IConsentRegistry(address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordZeroAddress.selector, address(0), address(0)));
+        new RecordRegistry(IConsortium(address(0)), IConsentRegistry(address(0)));
+        vm.assertEq(records.consortium(), address(consortium), "consortium");
     }
 
     // ---- anchor / anchorMany ----

@@ -15,6 +15,8 @@ interface Vm {
     // ---- environment ----
     function warp(uint256 timestamp) external;
     function getBlockTimestamp() external view returns (uint256);
+    /// @dev Sets block.chainid (a fork's replayed transactions, or a chain that changed its id).
+    function chainId(uint256 newChainId) external;
     function label(address account, string calldata name) external;
 
     // ---- callers ----
