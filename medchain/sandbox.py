@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import time
 from dataclasses import dataclass, field
@@ -263,13 +264,29 @@ def _ensure_tokens(suite: Suite, keys: dict[str, LocalAccount], report: SandboxR
 # ---- the env file ----
 
 
+def store_passphrase() -> str:
+    """The passphrase that encrypts the sandbox store's salt keys: made once, kept in the env file."""
+    try:
+        for line in env_path().read_text().splitlines():
+            if line.startswith(f"export {PASSPHRASE_ENV}="):
+                return line.split("=", 1)[1]
+    except OSError:
+        pass
+    return secrets.token_hex(16)
+
+
+PASSPHRASE_ENV = "MEDCHAIN_STORE_PASSPHRASE"
+
+
 def env_text(url: str, keys: dict[str, LocalAccount], suite: Suite) -> str:
-    """The shell file `source`d by the user: keys, addresses, the RPC URL, the home, the contracts."""
+    """The shell file `source`d by the user: keys, addresses, the RPC URL, the home, the store passphrase,
+    the contracts."""
     lines = [
         "# MedChain sandbox (made by `medchain sandbox`): development keys from the public test mnemonic,",
         "# never for real funds or data. Use it with: source .medchain/sandbox.env",
         f"export MEDCHAIN_RPC_URL={url}",
         f"export MEDCHAIN_HOME={state_dir()}",
+        f"export {PASSPHRASE_ENV}={store_passphrase()}",
         f"export CHAIN_ID={CHAIN_ID}",
     ]
     for account in ACCOUNTS:

@@ -45,6 +45,7 @@ def test_sandbox_is_free_gas_with_every_role_and_an_env_file(sandbox: tuple[int,
     assert report["started"] is True and report["deployed"] is True
     env = _env(Path(str(report["envFile"])))
     assert env["MEDCHAIN_RPC_URL"] == f"http://127.0.0.1:{port}"
+    assert len(env["MEDCHAIN_STORE_PASSPHRASE"]) == 32  # encrypts the store's salt keys (issue 15)
     w3 = Web3(Web3.HTTPProvider(env["MEDCHAIN_RPC_URL"]))
     assert w3.eth.chain_id == 1337
     assert w3.eth.get_block("latest")["baseFeePerGas"] == 0  # free gas (eth_gasPrice is a suggestion)
@@ -91,12 +92,15 @@ def test_a_second_run_changes_nothing(sandbox: tuple[int, dict[str, object]]) ->
     port, first = sandbox
     w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
     height = w3.eth.block_number
+    env_file = Path(str(first["envFile"]))
+    passphrase = _env(env_file)["MEDCHAIN_STORE_PASSPHRASE"]
     result = CliRunner().invoke(app, ["sandbox", "--port", str(port), "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     again = json.loads(result.stdout)
     assert again["started"] is False and again["deployed"] is False
     assert again["admitted"] == [] and again["operators"] == [] and again["minted"] == {}
     assert again["contracts"] == first["contracts"] and again["pid"] == first["pid"]
+    assert _env(env_file)["MEDCHAIN_STORE_PASSPHRASE"] == passphrase  # the store stays readable
     assert w3.eth.block_number == height
 
 
