@@ -71,7 +71,20 @@ $(STAMPS)/web-vendor: $(STAMPS)/npm
 	cp node_modules/canonicalize/lib/canonicalize.js $(WEB_VENDOR)/canonicalize.js
 	@touch $@
 
-bootstrap: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/solc $(STAMPS)/hardhat $(STAMPS)/apt $(STAMPS)/web-vendor
+# issue 17: `source .venv/bin/activate` also puts node_modules/.bin on PATH (anvil for `brownie console`), once
+$(STAMPS)/activate: $(STAMPS)/venv
+	grep -q '# medchain: node_modules/.bin' $(VENV)/bin/activate || \
+		printf '\n# medchain: node_modules/.bin (anvil, ganache) on PATH too\nPATH="%s/node_modules/.bin:$$PATH"\nexport PATH\n' \
+		"$(CURDIR)" >> $(VENV)/bin/activate
+	@touch $@
+
+# issue 17: brownie knows the project's networks (medchain-local, medchain-besu, ...); `true` replaces them
+$(STAMPS)/networks: $(STAMPS)/venv network-config/medchain-networks.yaml
+	$(VENV)/bin/brownie networks import network-config/medchain-networks.yaml true >/dev/null
+	@touch $@
+
+bootstrap: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/solc $(STAMPS)/hardhat $(STAMPS)/apt $(STAMPS)/web-vendor \
+		$(STAMPS)/activate $(STAMPS)/networks
 	@./tools/install-solc.sh >/dev/null
 
 compile: bootstrap $(STAMPS)/build-config

@@ -55,8 +55,41 @@ class ContractRevert(MedchainError):
     def describe(self) -> str:
         if not self.args_dict:
             return f"{self.name}()"
-        inner = ", ".join(f"{k}={_fmt(v)}" for k, v in self.args_dict.items())
+        shown = {k: _time(v) if _is_time(k, v) else _fmt(v) for k, v in self.args_dict.items()}
+        inner = ", ".join(f"{k}={v}" for k, v in shown.items())
         return f"{self.name}({inner})"
+
+
+#: custom-error arguments that are points in time (unix seconds): shown as ISO dates in UTC (issue 17)
+_TIME_NAMES = frozenset({"validFrom", "validUntil", "decideBy", "until", "expiry", "currentTime", "deadline"})
+
+
+def _is_time(name: str, value: Any) -> bool:
+    timely = name in _TIME_NAMES or name.endswith("At")
+    return timely and isinstance(value, int) and not isinstance(value, bool)
+
+
+#: custom-error arguments that are token amounts (ClaimsManager, OpenZeppelin ERC-20 errors)
+AMOUNT_NAMES = frozenset({
+    "amount", "remaining", "coverage", "claimed", "pendingAmount", "threshold", "available", "needed",
+    "balance", "allowance",
+})  # fmt: skip
+
+
+def in_token_units(exc: ContractRevert, fmt: Any) -> ContractRevert:
+    """The same revert with its amount arguments rendered by `fmt` (base units -> "1,000.00 tCNY")."""
+    args = {k: fmt(v) if k in AMOUNT_NAMES and isinstance(v, int) else v for k, v in exc.args_dict.items()}
+    return ContractRevert(exc.name, args, exc.raw)
+
+
+def _time(value: int) -> str:
+    """Unix seconds as an ISO date in UTC (as medchain.timefmt.iso; this module imports nothing of the
+    project); 0 and values past year 9999 (uint64 "never") stay numbers."""
+    import datetime as dt
+
+    if not 0 < value <= 253402300799:
+        return str(value)
+    return dt.datetime.fromtimestamp(value, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _fmt(value: Any) -> str:

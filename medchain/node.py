@@ -18,8 +18,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import ClassVar
 
-from web3 import HTTPProvider, Web3
-
 from medchain.artifacts import project_root
 from medchain.errors import ChainError, ConfigError, InputError
 
@@ -93,6 +91,8 @@ class LocalNode:
     accounts: int = 20
     extra_args: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
+    #: where the node's stderr goes when it must outlive this process (`medchain sandbox`); default a pipe
+    log_file: Path | None = None
 
     @property
     def url(self) -> str:
@@ -118,16 +118,28 @@ class LocalNode:
         cmd = self.command()  # a missing binary raises here, before anything is started
         if self.state_file is not None and self.persists:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.environment(),
-            cwd=self.workdir(),
-            start_new_session=True,  # its own process group: stop() reaches every child it spawns
-        )  # fmt: skip
+        log = None
+        if self.log_file is not None:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            log = self.log_file.open("ab")
+        try:
+            self.process = subprocess.Popen(
+                cmd, stdout=subprocess.DEVNULL, stderr=log or subprocess.PIPE, env=self.environment(),
+                cwd=self.workdir(),
+                start_new_session=True,  # its own process group: stop() reaches every child it spawns
+            )  # fmt: skip
+        finally:
+            if log is not None:
+                log.close()  # the child holds its own descriptor
+        from web3 import HTTPProvider, Web3  # here, not at import: `medchain node --help` starts fast
+
         deadline = time.monotonic() + timeout
         w3 = Web3(HTTPProvider(self.url, request_kwargs={"timeout": 2}))
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 err = (self.process.stderr.read() if self.process.stderr else b"").decode(errors="replace")
+                if self.log_file is not None and self.log_file.is_file():
+                    err = self.log_file.read_text(errors="replace")[-2000:]
                 self._reap_group()
                 lines = [line.strip() for line in err.strip().splitlines() if line.strip()]
                 raise ChainError(f"{self.client} exited at start: {lines[-1] if lines else '?'}")

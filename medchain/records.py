@@ -40,6 +40,7 @@ from medchain.journal import Item, Journal, JournalItem, Submission, fault_point
 from medchain.merkle import RECORD_LEAF_ENCODING, StandardMerkleTree, hash_leaves, process_proof
 from medchain.openings import RecordOpening
 from medchain.salts import derive_salt
+from medchain.timefmt import iso
 
 __all__ = [
     "EVIDENCE_FORMAT",
@@ -162,7 +163,7 @@ def collect_batch_inputs(
             raise InputError(f"{target}: directory has no record files")
         if patient is None or data_class is None:
             raise InputError("a directory batch needs --patient and --class (or use a manifest CSV)")
-        rows: list[dict[str, str]] = [{"file": str(p)} for p in files]
+        rows: list[dict[str, str]] = [{"file": str(p.relative_to(target))} for p in files]  # joined once
         base = target
     elif target.is_file():
         rows = _read_manifest(target)
@@ -293,6 +294,25 @@ class AnchorReport:
         }
 
 
+def refuse_anchored_elsewhere(journal: Journal, items: Sequence[Item]) -> None:
+    """InputError when this store already journaled one of ``items``' files for another patient or data class
+    (issue 17 item 8: usually a wrong --patient or --class; `--force` anchors it again)."""
+    for item in items:
+        for other in journal.find(record_hash=item.record_hash):
+            if other.state == "conflict" or other.leaf == item.leaf:
+                continue
+            same_patient = (other.patient or "").lower() == (item.patient or "").lower()
+            was = f"as {DATA_CLASS_NAMES.get(other.data_class, other.data_class)}"
+            now = f"as {DATA_CLASS_NAMES.get(item.data_class, item.data_class)}"
+            if not same_patient:
+                was, now = f"for patient {other.patient} {was}", f"for {item.patient} {now}"
+            what = item.source or "0x" + item.record_hash.hex()
+            raise InputError(
+                f"{what}: this store already anchored it {was} (submission {other.submission.id}): "
+                f"check --patient/--class, or pass --force to anchor it {now} too"
+            )
+
+
 def resume(svc: RecordService, progress: Progress | None = None) -> list[Submission]:
     """Settles every unfinished submission of this journal (after a crash or a node restart)."""
     pending = svc.journal.unfinished()
@@ -306,11 +326,15 @@ def anchor_files(
     data_class: int | str,
     *,
     amends: bytes | None = None,
+    force: bool = False,
 ) -> AnchorReport:
-    """Anchors hashed files of one patient and class (anchor/anchorMany, or amend of ``amends``)."""
+    """Anchors hashed files of one patient and class (anchor/anchorMany, or amend of ``amends``). A file this
+    store anchored for another patient or class is refused unless ``force``."""
     report = AnchorReport()
     klass = parse_data_class(data_class)
     items = [item_for(svc.journal, svc.hospital, r, patient, klass) for r in results]
+    if not force:
+        refuse_anchored_elsewhere(svc.journal, items)
     recheck(svc, [i.leaf for i in items])
     resumed = resume(svc)
     report.resumed = len(resumed)
@@ -340,10 +364,14 @@ def anchor_batch(
     uri: str = "",
     source: str = "",
     progress: Progress | None = None,
+    force: bool = False,
 ) -> AnchorReport:
     """Anchors records as one Merkle batch: resume first, drop what is journaled, build the tree, journal it,
-    then send (constant gas whatever the size)."""
+    then send (constant gas whatever the size). A record this store anchored for another patient or class is
+    refused unless ``force``."""
     report = AnchorReport()
+    if not force:
+        refuse_anchored_elsewhere(svc.journal, items)
     if progress is not None:
         progress("tree", 0, len(items))
     all_leaves = hash_leaves([i.value for i in items], RECORD_LEAF_ENCODING)
@@ -877,7 +905,8 @@ def verify_evidence(w3: Web3, evidence: dict[str, Any], *, file: Path | None = N
         log_args = {"leaf": leaf}
         event = registry.events.RecordAnchored
     check("hospital", stored["hospital"] == anchor.get("hospital"), f"on chain {stored['hospital']}")
-    check("anchoredAt", stored["anchoredAt"] == anchor.get("anchoredAt"), f"on chain {stored['anchoredAt']}")
+    when = f"{stored['anchoredAt']} ({iso(stored['anchoredAt'])})"
+    check("anchoredAt", stored["anchoredAt"] == anchor.get("anchoredAt"), f"on chain {when}")
     _check_tx(w3, registry, event, log_args, anchor, check)
     nxt = _superseded(registry, leaf)
     return {
@@ -915,7 +944,8 @@ def _check_tx(
         "block", int(receipt["blockNumber"]) == anchor.get("blockNumber"), f"block {receipt['blockNumber']}"
     )
     block_time = int(w3.eth.get_block(receipt["blockNumber"])["timestamp"])
-    check("timestamp", block_time == anchor.get("blockTimestamp"), f"block time {block_time}")
+    shown = f"block time {block_time} ({iso(block_time)})"
+    check("timestamp", block_time == anchor.get("blockTimestamp"), shown)
 
 
 try:  # web3 7: silence logs of other events when processing a receipt for one event

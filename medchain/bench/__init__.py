@@ -102,6 +102,7 @@ def areas() -> list[tuple[str, Callable[[BenchContext], None]]]:
         ("python", "Python tooling"),
         ("indexer", "Audit indexer"),
         ("store", "Local store"),
+        ("cli", "CLI start"),
     ):
         try:
             module = __import__(f"medchain.bench.{module_name}", fromlist=["rows"])

@@ -7,27 +7,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
-from medchain.cli import audit as audit_cmd
-from medchain.cli import claims as claims_cmd
-from medchain.cli import consent as consent_cmd
-from medchain.cli import council as council_cmd
-from medchain.cli import demo as demo_cmd
-from medchain.cli import deploy as deploy_cmd
-from medchain.cli import drugs as drugs_cmd
-from medchain.cli import gateway as gateway_cmd
-from medchain.cli import labels as labels_cmd
-from medchain.cli import node as node_cmd
-from medchain.cli import records as records_cmd
-from medchain.cli import store as store_cmd
-from medchain.cli import web as web_cmd
+from medchain.cli import status as status_cmd
 from medchain.cli.options import CliState, err_console
 from medchain.errors import MedchainError, one_line
 
 if TYPE_CHECKING:
     # the Context type TyperGroup.invoke is declared with (typer vendors click as typer._click)
     from typer._click import Context as ClickContext
+
+
+_display_type = TyperOption.display_type_rich
+
+
+def _flag_type(self: TyperOption, ctx: Any) -> str | None:
+    """Help shows a flag as a flag (`--json`), not as an option taking a value (`--json <bool>`)."""
+    return None if self.is_flag else _display_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -38,8 +37,83 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+#: the sub-command groups, loaded only when used (each pulls in web3 and its services): name -> (module, help)
+GROUPS: dict[str, tuple[str, str]] = {
+    "deploy": ("deploy", "Deploy the suite and inspect deployments."),
+    "council": ("council", "Council governance, members and operator keys (the Consortium)."),
+    "consent": (
+        "consent",
+        "Patient consent (EIP-712 signed or direct), guardians and break-glass (ConsentRegistry).",
+    ),
+    "records": (
+        "records",
+        "Medical-record anchoring (HOSPITAL): hash, anchor, batch, verify, evidence, access log.",
+    ),
+    "claims": ("claims", "Insurance claims: submit claim files, decide, escalate, pay, collect payouts."),
+    "drugs": ("drugs", "Drug traceability: products, batches, custody, dispensing, recalls, trace."),
+    "audit": (
+        "audit",
+        "Audit (AUDITOR, council, patients): index the suite's events into SQLite and report from them.",
+    ),
+    "node": ("node", "Run a local chain that keeps its state between runs."),
+    "web": ("web", "Web pages: consumer drug verification, patient portal, record check."),
+    "gateway": (
+        "gateway",
+        "The hospital's record gateway: serves its anchored records under consent, encrypted.",
+    ),
+    "demo": ("demo", "Run the end-to-end demo on a fresh local chain."),
+    "store": ("store", "The local store (journals, proofs, salt keys, index): backup, restore, check."),
+    "sandbox": (
+        "sandbox",
+        "One command to a working local consortium (free-gas Anvil, 2-of-3 council, every README role).",
+    ),
+}
+
+
+def load_group(name: str) -> Any:
+    """The click group of sub-command `name`, importing its module now."""
+    import importlib
+
+    from typer.main import get_group
+
+    module = importlib.import_module(f"medchain.cli.{GROUPS[name][0]}")
+    sub: typer.Typer = module.app
+    if name == "drugs":  # `drugs qr` and `drugs labels` beside the chain commands
+        from medchain.cli import labels as labels_cmd
+
+        if labels_cmd.app not in [info.typer_instance for info in sub.registered_groups]:
+            sub.add_typer(labels_cmd.app)
+    group = get_group(sub)
+    group.name = name
+    return group
+
+
 class MedchainGroup(TyperGroup):
-    """Root group: MedchainErrors (and anything unexpected) become one line unless --debug."""
+    """Root group: sub-command groups load on first use (the root's help lists them from GROUPS without
+    importing them); MedchainErrors (and anything unexpected) become one line unless --debug."""
+
+    _listing = False
+
+    def list_commands(self, ctx: ClickContext) -> list[str]:
+        own = super().list_commands(ctx)
+        return [*(name for name in GROUPS if name not in own), *own]
+
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in GROUPS:
+            return command
+        if self._listing:  # the root's help needs the name and help only
+            return TyperGroup(name=cmd_name, help=GROUPS[cmd_name][1])
+        command = load_group(cmd_name)
+        self.add_command(command, cmd_name)
+        return command
+
+    def format_help(self, ctx: ClickContext, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def invoke(self, ctx: ClickContext) -> Any:
         try:
@@ -70,9 +144,21 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from medchain import __version__
+
+        typer.echo(f"medchain {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit"),
+    ] = False,
     rpc_url: Annotated[
         str | None, typer.Option("--rpc-url", envvar="MEDCHAIN_RPC_URL", help="EVM JSON-RPC endpoint")
     ] = None,
@@ -97,19 +183,8 @@ def root(
     )
 
 
-app.add_typer(deploy_cmd.app, name="deploy")
-app.add_typer(council_cmd.app, name="council")
-app.add_typer(consent_cmd.app, name="consent")
-app.add_typer(records_cmd.app, name="records")
-app.add_typer(claims_cmd.app, name="claims")
-drugs_cmd.app.add_typer(labels_cmd.app)  # `drugs qr` and `drugs labels` beside the chain commands
-app.add_typer(drugs_cmd.app, name="drugs")
-app.add_typer(audit_cmd.app, name="audit")
-app.add_typer(node_cmd.app, name="node")
-app.add_typer(web_cmd.app, name="web")
-app.add_typer(gateway_cmd.app, name="gateway")
-app.add_typer(demo_cmd.app, name="demo")
-app.add_typer(store_cmd.app, name="store")
+
+app.command("status")(status_cmd.status)  # light: its imports load inside
 
 
 def main() -> None:

@@ -5,21 +5,30 @@ accounting of disclosures, the claims ledger, a drug's journey, a member's activ
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from medchain import reports
 from medchain.cli.options import CliState, JsonOpt, address_arg, console, err_console, output, state
 from medchain.errors import ConfigError, MedchainError
-from medchain.indexer import Indexer, index_info, indexed_chains
+from medchain.lazy import lazy
 from medchain.store import Connection, default_store_path, open_store
+
+if TYPE_CHECKING:
+    from medchain import indexer as indexer_mod
+    from medchain import reports
+else:
+    reports = lazy("medchain.reports")
+    indexer_mod = lazy("medchain.indexer")
 
 app = typer.Typer(
     help="Audit (AUDITOR, council, patients): index the suite's events into SQLite and report from them.",
     no_args_is_help=True,
 )
+
+#: medchain.reports.CLAIM_STATUSES[1:], written out so `--help` needs no web3 (a test keeps them equal)
+STATUSES_HELP = "Submitted, Approved, Rejected, Withdrawn, Escalated, Paid"
 
 StoreOpt = Annotated[
     Path | None,
@@ -37,7 +46,7 @@ def _open(st: CliState, store: Path | None) -> tuple[Connection, int]:
         if not store.is_file():
             raise ConfigError(f"no index store at {store}: run `medchain audit index --store {store}` first")
         conn = open_store(store)
-        chains = indexed_chains(conn)
+        chains = indexer_mod.indexed_chains(conn)
         if len(chains) == 1 and st.rpc_url is None and st.network is None:
             return conn, chains[0]
         return conn, int(st.w3().eth.chain_id)
@@ -51,7 +60,7 @@ def _open(st: CliState, store: Path | None) -> tuple[Connection, int]:
 
 
 def _check_indexed(conn: Connection, chain_id: int) -> None:
-    if index_info(conn, chain_id) is None:
+    if indexer_mod.index_info(conn, chain_id) is None:
         raise ConfigError(
             f"chain {chain_id} is not indexed in this store yet: run `medchain audit index` first"
         )
@@ -115,7 +124,9 @@ def index_cmd(
     path = store or default_store_path(chain_id)
     conn = open_store(path)
     start = from_block if from_block is not None else st.deploy_block()
-    indexer = Indexer(w3, suite, conn, confirmations, from_block=start, span=span, senders=senders)
+    indexer = indexer_mod.Indexer(
+        w3, suite, conn, confirmations, from_block=start, span=span, senders=senders
+    )
     progress = Progress(
         TextColumn("[bold]indexing[/]"),
         BarColumn(),
@@ -133,7 +144,7 @@ def index_cmd(
             progress.update(task, completed=done, total=max(total, 1), events=events)
 
         result = indexer.run(to_block=to_block, progress=report)
-    info = index_info(conn, chain_id) or {}
+    info = indexer_mod.index_info(conn, chain_id) or {}
     data = result.as_dict() | {
         "chainId": chain_id,
         "store": str(path),
@@ -177,7 +188,7 @@ def claims_cmd(
     ] = None,
     status: Annotated[
         str | None,
-        typer.Option("--status", help="only claims in this status: " + ", ".join(reports.CLAIM_STATUSES[1:])),
+        typer.Option("--status", help="only claims in this status: " + STATUSES_HELP),
     ] = None,
     store: StoreOpt = None,
     html: HtmlOpt = None,

@@ -7,26 +7,65 @@ import datetime as dt
 import math
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
 
-from medchain import claims as svc
-from medchain.chain import signer_address
-from medchain.claimfile import ClaimEntry, load_claims
-from medchain.cli.options import CliState, JsonOpt, address_arg, console, err_console, output, state
-from medchain.errors import InputError
+from medchain.cli.options import (
+    CliState,
+    JsonOpt,
+    MemberNames,
+    address_arg,
+    console,
+    err_console,
+    output,
+    state,
+)
+from medchain.errors import ContractRevert, InputError, MedchainError, in_token_units
+from medchain.lazy import lazy
 from medchain.store import default_store_path, open_store
 from medchain.text import is_digits, utc_text
 
-app = typer.Typer(help="Insurance claims: submit claim files, decide, escalate, pay, collect payouts.")
+if TYPE_CHECKING:
+    from medchain import chain, claimfile
+    from medchain import claims as svc
+else:
+    svc = lazy("medchain.claims")
+    chain = lazy("medchain.chain")
+    claimfile = lazy("medchain.claimfile")
+
+
+class ClaimsGroup(TyperGroup):
+    """Reverts of claims commands show their amounts in token units (`needed=100,000.00 tCNY`)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ContractRevert as exc:
+            try:
+                money = svc.currency(state(ctx).suite())
+            except MedchainError:
+                raise exc from None
+            raise in_token_units(exc, money.fmt) from None
+
+
+app = typer.Typer(
+    cls=ClaimsGroup, help="Insurance claims: submit claim files, decide, escalate, pay, collect payouts."
+)
 policy_app = typer.Typer(help="Policies (INSURER keys issue them; anyone may read them).")
 reserve_app = typer.Typer(help="An insurer's reserve in the settlement token.")
 payouts_app = typer.Typer(help="Payout credits of policy holders (pull payments).")
 app.add_typer(policy_app, name="policy")
 app.add_typer(reserve_app, name="reserve")
 app.add_typer(payouts_app, name="payouts")
+
+#: medchain.claims.REJECT_REASONS, written out so `--help` needs no web3 (a test keeps them equal)
+REASONS_HELP = (
+    "NOT_COVERED, INSUFFICIENT_EVIDENCE, DUPLICATE, POLICY_EXCLUSION, LIMIT_EXCEEDED, "
+    "NOT_MEDICALLY_NECESSARY, FRAUD_SUSPECTED, OTHER"
+)
 
 StoreOpt = Annotated[
     Path | None,
@@ -78,14 +117,23 @@ def submit_cmd(
     Invalid files and refused claims are reported; the others still go through. Exit code 1 if any claim
     was not submitted."""
     st = state(ctx, json_out)
-    loaded = load_claims(paths)
+    loaded = claimfile.load_claims(paths)
     results: list[dict[str, Any]] = [
         {"source": source, "reference": "", "outcome": "invalid", "problems": problems}
         for source, problems in loaded.problems_by_source().items()
     ]
     if loaded.entries:
         suite, signer = st.suite(), st.signer()
-        journal = svc.ClaimJournal(_store(st, store), suite.require("claims").address)
+        conn = _store(st, store)
+        journal = svc.ClaimJournal(conn, suite.require("claims").address)
+        if not dry_run:  # this store's batch records named as evidence go on chain as full records first
+            from medchain.claim_evidence import materialise_evidence
+
+            written = materialise_evidence(suite, conn, signer, loaded.entries)
+            if written and not st.json:
+                err_console().print(
+                    f"materialised {len(written)} batch record(s) named as evidence", highlight=False
+                )
         results += [r.as_dict() for r in _run(st, suite, loaded.entries, signer, journal, dry_run)]
     _print_results(st, results)
     if any(r["outcome"] not in ("submitted", "already-submitted", "checked") for r in results):
@@ -97,14 +145,14 @@ def _store(st: CliState, store: Path | None) -> Any:
 
 
 def _run(
-    st: CliState, suite: Any, entries: list[ClaimEntry], signer: Any, journal: Any, dry_run: bool
+    st: CliState, suite: Any, entries: list[claimfile.ClaimEntry], signer: Any, journal: Any, dry_run: bool
 ) -> list[svc.SubmitResult]:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     quiet = st.json or len(entries) < 2
     with Progress(*columns, console=err_console(), transient=True, disable=quiet) as bar:
         task = bar.add_task("claims", total=len(entries))
 
-        def advance(entry: ClaimEntry, result: svc.SubmitResult) -> None:
+        def advance(entry: claimfile.ClaimEntry, result: svc.SubmitResult) -> None:
             bar.update(task, advance=1, description=f"{entry.claim.reference}: {result.outcome}")
 
         start = st.deploy_block("ClaimsManager")
@@ -189,6 +237,33 @@ def policy_show(
     st = state(ctx, json_out)
     suite = st.suite()
     _print_policy(st, svc.get_policy(suite, policy_id), svc.currency(suite))
+
+
+@app.command("policies")
+def policies_cmd(
+    ctx: typer.Context,
+    holder: Annotated[str | None, typer.Option("--holder", help="only this holder's policies")] = None,
+    insurer: Annotated[str | None, typer.Option("--insurer", help="only this insurer member's")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List policies (a holder's with --holder, an insurer's with --insurer) with what is left of each."""
+    from medchain.listings import policies
+
+    st = state(ctx, json_out)
+    who = address_arg(holder, "holder") if holder else None
+    member = address_arg(insurer, "insurer") if insurer else None
+    suite = st.suite()
+    money = svc.currency(suite)
+    found = policies(suite, who, member, st.deploy_block("ClaimsManager"))
+    if st.json:
+        output(st, [asdict(p) | {"remaining": p.remaining} for p in found])
+        return
+    rows = [{
+        "policy": p.id, "holder": p.holder, "insurer": p.insurer, "coverage": money.fmt(p.coverage),
+        "remaining": money.fmt(p.remaining), "valid from": _date(p.valid_from),
+        "valid until": _date(p.valid_until),
+    } for p in found]  # fmt: skip
+    output(st, rows, title="policies")
 
 
 def _print_policy(st: CliState, policy: svc.PolicyInfo, money: svc.Currency) -> None:
@@ -281,7 +356,8 @@ def reserve_show(ctx: typer.Context, insurer: InsurerOpt = None, json_out: JsonO
     """An insurer's reserve, what it owes, what it could withdraw, and its claim settings."""
     st = state(ctx, json_out)
     suite = st.suite()
-    who = address_arg(insurer, "insurer") if insurer else svc.insurer_of(suite, signer_address(st.signer()))
+    me = chain.signer_address
+    who = address_arg(insurer, "insurer") if insurer else svc.insurer_of(suite, me(st.signer()))
     _print_reserve(st, svc.reserve_status(suite, who), svc.currency(suite))
 
 
@@ -322,11 +398,14 @@ def queue_cmd(
     who = None
     if not escalated:
         who = (
-            address_arg(insurer, "insurer") if insurer else svc.insurer_of(suite, signer_address(st.signer()))
+            address_arg(insurer, "insurer")
+            if insurer
+            else svc.insurer_of(suite, chain.signer_address(st.signer()))
         )
     items = svc.queue(suite, who, escalated=escalated, from_block=st.deploy_block("ClaimsManager"))
     money = svc.currency(suite)
-    rows = [_queue_row(item, money) for item in items]
+    names = MemberNames(suite.consortium)
+    rows = [_queue_row(item, money) | {"claimant": names.label(item.claim.claimant)} for item in items]
     output(
         st,
         [asdict(i) | {"evidenceOk": i.evidence_ok} for i in items],
@@ -367,8 +446,12 @@ def show_cmd(ctx: typer.Context, claim_id: ClaimArg, json_out: JsonOpt = False) 
         output(st, {"claim": asdict(claim), "history": [asdict(e) for e in events]})
         return
     money = svc.currency(suite)
-    output(st, _claim_view(claim, money), title=f"claim {claim_id}")
-    output(st, [], [_history_row(e, money) for e in events], title="history")
+    names = MemberNames(suite.consortium)
+    view = _claim_view(claim, money)
+    view["insurer"], view["claimant"] = names.label(claim.insurer), names.label(claim.claimant)
+    output(st, view, title=f"claim {claim_id}")
+    rows = [_history_row(e, money) for e in events]
+    output(st, [], [{**r, "detail": names.annotate(str(r.get("detail", "")))} for r in rows], title="history")
 
 
 def _claim_view(claim: svc.ClaimInfo, money: svc.Currency) -> dict[str, Any]:
@@ -433,7 +516,7 @@ def reject_cmd(
     ctx: typer.Context,
     claim_id: ClaimArg,
     reason: Annotated[
-        str, typer.Option("--reason", help=f"code 1..65535 or one of {', '.join(svc.REJECT_REASONS)}")
+        str, typer.Option("--reason", help=f"code 1..65535 or one of {REASONS_HELP}")
     ],
     json_out: JsonOpt = False,
 ) -> None:
@@ -499,7 +582,7 @@ def payouts_show(ctx: typer.Context, beneficiary: BeneficiaryOpt = None, json_ou
     """A holder's payout credit and approved claims not paid yet."""
     st = state(ctx, json_out)
     suite = st.suite()
-    who = address_arg(beneficiary, "beneficiary") if beneficiary else signer_address(st.signer())
+    who = address_arg(beneficiary, "beneficiary") if beneficiary else chain.signer_address(st.signer())
     status = svc.payout_status(suite, who, from_block=st.deploy_block("ClaimsManager"))
     if st.json:
         output(st, status)

@@ -15,23 +15,39 @@ import json
 import re
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
-from web3.contract import Contract
-from web3.types import TxReceipt
 
-from medchain import consent as svc
-from medchain import signing
-from medchain.chain import signer_address
-from medchain.cli.options import CliState, JsonOpt, address_arg, console, output, state
-from medchain.codes import PURPOSE_NAMES, parse_classes, parse_purpose
-from medchain.contracts import contract_at
+from medchain.cli.options import (
+    CliState,
+    JsonOpt,
+    MemberNames,
+    address_arg,
+    console,
+    err_console,
+    output,
+    state,
+)
 from medchain.errors import ConfigError, InputError
-from medchain.signing import ConsentGrant, ConsentRevoke, Domain
+from medchain.lazy import lazy
 from medchain.text import is_digits
+
+if TYPE_CHECKING:
+    import web3
+    from eth_account.signers.local import LocalAccount
+    from web3.contract import Contract
+    from web3.types import TxReceipt
+
+    from medchain import chain, codes, contracts, signing
+    from medchain import consent as svc
+else:
+    web3 = lazy("web3")
+    svc = lazy("medchain.consent")
+    chain = lazy("medchain.chain")
+    codes = lazy("medchain.codes")
+    contracts = lazy("medchain.contracts")
+    signing = lazy("medchain.signing")
 
 app = typer.Typer(
     help="Patient consent (EIP-712 signed or direct), guardians and break-glass (ConsentRegistry).",
@@ -96,7 +112,7 @@ def _time(seconds: int) -> str:
 
 def _tx(receipt: TxReceipt) -> dict[str, Any]:
     return {
-        "tx": Web3.to_hex(receipt["transactionHash"]),
+        "tx": web3.Web3.to_hex(receipt["transactionHash"]),
         "block": int(receipt["blockNumber"]),
         "gasUsed": int(receipt["gasUsed"]),
     }
@@ -122,9 +138,9 @@ def _message_row(signed: svc.SignedConsent) -> dict[str, Any]:
         "type": m.primary_type,
         "patient": m.patient,
         "grantee": m.grantee,
-        "purpose": PURPOSE_NAMES.get(m.purpose, m.purpose),
+        "purpose": codes.PURPOSE_NAMES.get(m.purpose, m.purpose),
     }
-    if isinstance(m, ConsentGrant):
+    if isinstance(m, signing.ConsentGrant):
         row |= {
             "classes": svc.classes_text(m.data_classes),
             "validFrom": _time(m.valid_from) or "at once",
@@ -150,6 +166,28 @@ def _state_row(s: svc.ConsentState) -> dict[str, Any]:
         "permitted": "yes" if s.permitted else "no",
         "valid": f"{_time(s.valid_from)} .. {until}" if s.valid_from else f"until {until}",
     }
+
+
+#: a --valid-from this far before now is "in the past" (not a clock difference between machines)
+PAST_SLACK = 300
+
+
+def _warn_period(start: int, stop: int, now: int) -> None:
+    """A warning on stderr (not an error: back-dating may be meant) when the period is already over or starts
+    in the past."""
+    from medchain.timefmt import iso
+
+    if stop and stop <= now:
+        err_console().print(
+            f"warning: --valid-until {iso(stop)} is already past (now {iso(now)}): this consent is expired "
+            "as soon as it is recorded", style="yellow", highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
+    elif start and start < now - PAST_SLACK:
+        err_console().print(
+            f"warning: --valid-from {iso(start)} is in the past (now {iso(now)}): the consent counts "
+            "from then",
+            style="yellow", highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
 
 
 # ---- signed consent ----
@@ -193,12 +231,14 @@ def sign(
     key = _local_key(st)
     who = address_arg(patient, "patient") if patient else key.address
     target = address_arg(grantee, "grantee")
-    code = parse_purpose(purpose)
+    code = codes.parse_purpose(purpose)
     if chain_id is not None and contract is not None and nonce is not None:  # offline: no RPC at all
-        domain = Domain(chain_id, address_arg(contract, "contract"))
+        domain = signing.Domain(chain_id, address_arg(contract, "contract"))
         now = svc.now()
     else:
-        registry = _registry(st) if contract is None else contract_at(st.w3(), "ConsentRegistry", contract)
+        registry = (
+            _registry(st) if contract is None else contracts.contract_at(st.w3(), "ConsentRegistry", contract)
+        )
         domain = svc.domain_of(registry)
         if chain_id is not None and chain_id != domain.chain_id:
             raise InputError(f"--chain-id {chain_id} but the node is chain {domain.chain_id}")
@@ -208,12 +248,16 @@ def sign(
     if revoke_it:
         if classes is not None:
             raise InputError("--revoke takes no --classes")
-        message: ConsentGrant | ConsentRevoke = ConsentRevoke(who, target, code, nonce, end)
+        message: signing.ConsentGrant | signing.ConsentRevoke = signing.ConsentRevoke(
+            who, target, code, nonce, end
+        )
     else:
         if classes is None:
             raise InputError("a grant needs --classes (e.g. LAB,IMAGING or ALL)")
         start, stop = parse_time(valid_from, now), parse_time(valid_until, now)
-        message = ConsentGrant(who, target, code, parse_classes(classes), start, stop, nonce, end)
+        _warn_period(start, stop, now)
+        classes_bitmap = codes.parse_classes(classes)
+        message = signing.ConsentGrant(who, target, code, classes_bitmap, start, stop, nonce, end)
     signed = svc.sign_consent(message, domain, key)
     if out is None and not st.json:
         typer.echo(json.dumps(signed.to_json(), indent=2))
@@ -275,12 +319,15 @@ def grant(
     st = state(ctx, json_out)
     registry = _registry(st)
     now = int(st.w3().eth.get_block("latest")["timestamp"])
-    code = parse_purpose(purpose)
+    code = codes.parse_purpose(purpose)
+    start, stop = parse_time(valid_from, now), parse_time(valid_until, now)
+    _warn_period(start, stop, now)
     receipt = svc.grant(
-        registry, st.signer(), address_arg(grantee, "grantee"), code, parse_classes(classes),
-        parse_time(valid_from, now), parse_time(valid_until, now), patient,
+        registry, st.signer(), address_arg(grantee, "grantee"), code, codes.parse_classes(classes), start,
+        stop,
+        patient,
     )  # fmt: skip
-    who = address_arg(patient, "patient") if patient else signer_address(st.signer())
+    who = address_arg(patient, "patient") if patient else chain.signer_address(st.signer())
     s = svc.consent_state(registry, who, grantee, code)
     output(st, {**asdict(s), **_tx(receipt)}, [_state_row(s) | {"tx": _tx(receipt)["tx"]}], title="granted")
 
@@ -296,9 +343,9 @@ def revoke(
     """Revoke a consent directly (the record and its history stay)."""
     st = state(ctx, json_out)
     registry = _registry(st)
-    code = parse_purpose(purpose)
+    code = codes.parse_purpose(purpose)
     receipt = svc.revoke(registry, st.signer(), address_arg(grantee, "grantee"), code, patient)
-    who = address_arg(patient, "patient") if patient else signer_address(st.signer())
+    who = address_arg(patient, "patient") if patient else chain.signer_address(st.signer())
     s = svc.consent_state(registry, who, grantee, code)
     output(st, {**asdict(s), **_tx(receipt)}, [_state_row(s) | {"tx": _tx(receipt)["tx"]}], title="revoked")
 
@@ -308,7 +355,7 @@ def invalidate(ctx: typer.Context, patient: PatientOpt = None, json_out: JsonOpt
     """Void every outstanding consent signature (consumes the current nonce)."""
     st = state(ctx, json_out)
     new_nonce = svc.invalidate_nonce(_registry(st), st.signer(), patient)
-    who = address_arg(patient, "patient") if patient else signer_address(st.signer())
+    who = address_arg(patient, "patient") if patient else chain.signer_address(st.signer())
     output(st, {"patient": who, "nonce": new_nonce})
 
 
@@ -324,7 +371,9 @@ def status(
     who = address_arg(patient, "patient")
     target = address_arg(grantee, "grantee") if grantee else None
     states = svc.status(_registry(st), who, target, st.deploy_block("ConsentRegistry"))
-    output(st, [asdict(s) for s in states], [_state_row(s) for s in states], title=f"consents of {who}")
+    names = MemberNames(st.suite().consortium)
+    rows = [_state_row(s) | {"grantee": names.label(s.grantee)} for s in states]
+    output(st, [asdict(s) for s in states], rows, title=f"consents of {who}")
 
 
 @app.command("list")
@@ -337,8 +386,10 @@ def history(
     st = state(ctx, json_out)
     who = address_arg(patient, "patient")
     entries = svc.history(_registry(st), who, st.deploy_block("ConsentRegistry"))
+    names = MemberNames(st.suite().consortium)
     rows = [
-        {"time": _time(e.timestamp), "event": e.event, "what": e.describe(), "tx": e.tx_hash} for e in entries
+        {"time": _time(e.timestamp), "event": e.event, "what": names.annotate(e.describe()), "tx": e.tx_hash}
+        for e in entries
     ]
     output(st, [asdict(e) for e in entries], rows, title=f"history of {who}")
 
@@ -362,7 +413,7 @@ def guardian_set(
     receipt = svc.set_guardian(
         registry, st.signer(), address_arg(guardian, "guardian"), parse_time(until, now)
     )
-    output(st, {**svc.guardian_of(registry, signer_address(st.signer())), **_tx(receipt)})
+    output(st, {**svc.guardian_of(registry, chain.signer_address(st.signer())), **_tx(receipt)})
 
 
 @guardian_app.command("remove")
@@ -371,7 +422,7 @@ def guardian_remove(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     st = state(ctx, json_out)
     registry = _registry(st)
     receipt = svc.remove_guardian(registry, st.signer())
-    _show_guardian(st, {**svc.guardian_of(registry, signer_address(st.signer())), **_tx(receipt)})
+    _show_guardian(st, {**svc.guardian_of(registry, chain.signer_address(st.signer())), **_tx(receipt)})
 
 
 @guardian_app.command("show")

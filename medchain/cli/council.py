@@ -8,17 +8,25 @@ two steps: the member address offers it (`operator add` / `operator rotate`), th
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from web3 import Web3
-from web3.contract import Contract
-from web3.types import TxReceipt
 
-from medchain import consortium as svc
-from medchain.chain import signer_address
 from medchain.cli.options import CliState, JsonOpt, address_arg, output, state
+from medchain.lazy import lazy
 from medchain.text import utc_text
+
+if TYPE_CHECKING:
+    import web3
+    from web3.contract import Contract
+    from web3.types import TxReceipt
+
+    from medchain import chain
+    from medchain import consortium as svc
+else:
+    web3 = lazy("web3")
+    svc = lazy("medchain.consortium")
+    chain = lazy("medchain.chain")
 
 app = typer.Typer(
     help="Council governance, members and operator keys (the Consortium).", no_args_is_help=True
@@ -42,7 +50,7 @@ def _time(seconds: int) -> str:
 
 
 def _tx(receipt: TxReceipt) -> str:
-    return Web3.to_hex(receipt["transactionHash"])
+    return web3.Web3.to_hex(receipt["transactionHash"])
 
 
 def _proposal_data(p: svc.Proposal) -> dict[str, Any]:
@@ -209,7 +217,7 @@ def profile(
     """Update the acting member address's public name and endpoint URI."""
     st = state(ctx, json_out)
     c = _consortium(st)
-    me = signer_address(st.signer())
+    me = chain.signer_address(st.signer())
     current = svc.get_member(c, me)
     new_name = current.name if name is None else name
     receipt = svc.update_profile(c, st.signer(), new_name, current.uri if uri is None else uri)
@@ -221,12 +229,13 @@ def profile(
 
 
 def _operator_result(st: CliState, action: str, receipt: TxReceipt, **keys: str) -> None:
-    output(st, {"member": signer_address(st.signer()), "action": action, **keys, "tx": _tx(receipt)})
+    output(st, {"member": chain.signer_address(st.signer()), "action": action, **keys, "tx": _tx(receipt)})
 
 
 def _accept_hint(st: CliState, key: str) -> str:
     return (
-        f"the key accepts: medchain --account <{key}> council operator accept {signer_address(st.signer())}"
+        "the key accepts: medchain --account <"
+        f"{key}> council operator accept {chain.signer_address(st.signer())}"
     )
 
 
@@ -254,7 +263,7 @@ def operator_accept(
     st = state(ctx, json_out)
     member = address_arg(member_address, "member")
     receipt = svc.accept_operator(_consortium(st), st.signer(), member)
-    key = signer_address(st.signer())
+    key = chain.signer_address(st.signer())
     output(st, {"member": member, "action": "accepted", "key": key, "tx": _tx(receipt)})
 
 
@@ -307,7 +316,7 @@ def operator_list(
 ) -> None:
     """Current operator keys of a member (from events), and its open offers."""
     st = state(ctx, json_out)
-    who = address_arg(member_address, "member") if member_address else signer_address(st.signer())
+    who = address_arg(member_address, "member") if member_address else chain.signer_address(st.signer())
     c, since = _consortium(st), st.deploy_block("Consortium")
     keys = svc.operators(c, who, since)
     offers = svc.operator_offers(c, who, since)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from medchain.cli.options import JsonOpt, address_arg, console, output, state
-from medchain.deploy import deploy_all, manifest_path, read_manifest
 from medchain.errors import InputError
+from medchain.lazy import lazy
+
+if TYPE_CHECKING:
+    from medchain import deploy as deploy_mod
+else:
+    deploy_mod = lazy("medchain.deploy")
 
 app = typer.Typer(
     help="Deploy the suite and inspect deployments.", no_args_is_help=False, invoke_without_command=True
@@ -49,13 +54,13 @@ def deploy(
         if not st.json:
             console().print(f"  {name:<16} {entry['address']}  gas {entry['gasUsed']:,}")
 
-    manifest = deploy_all(
+    manifest = deploy_mod.deploy_all(
         w3, deployer, members, member_names, threshold, token_address, force=force, progress=progress
     )
     if st.json:
         output(st, manifest)
     else:
-        where = manifest_path(manifest["chainId"])
+        where = deploy_mod.manifest_path(manifest["chainId"])
         console().print(f"[green]deployed[/] on chain {manifest['chainId']} -> {where}")
 
 
@@ -63,6 +68,6 @@ def deploy(
 def show(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Show the manifest recorded for the connected chain."""
     st = state(ctx, json_out)
-    manifest = read_manifest(st.w3().eth.chain_id, st.manifest)
+    manifest = deploy_mod.read_manifest(st.w3().eth.chain_id, st.manifest)
     rows = [{"contract": k, **v} for k, v in manifest["contracts"].items()]
     output(st, manifest, rows, title=f"chain {manifest['chainId']}")

@@ -7,18 +7,25 @@ import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from medchain import drugs as svc
 from medchain.cli.options import CliState, JsonOpt, address_arg, console, output, state
 from medchain.errors import InputError
 from medchain.gs1 import parse_yymmdd
-from medchain.qr import read_serials
-from medchain.serials import gtin14, gtin_number
+from medchain.lazy import lazy
 from medchain.store import Connection, default_store_path, open_store
 from medchain.text import check_json_depth, is_digits, utc_text
+
+if TYPE_CHECKING:
+    from medchain import drugs as svc
+    from medchain import qr as qr_mod
+    from medchain import serials as serials_mod
+else:
+    svc = lazy("medchain.drugs")
+    qr_mod = lazy("medchain.qr")
+    serials_mod = lazy("medchain.serials")
 
 app = typer.Typer(help="Drug traceability: products, batches, custody, dispensing, recalls, trace.")
 product_app = typer.Typer(help="GTIN products (MANUFACTURER).")
@@ -93,7 +100,58 @@ def product_register(
     """Register a GTIN as a product of your member (MANUFACTURER key)."""
     st = state(ctx, json_out)
     tx_hash, block = svc.register_product(st.w3(), _drugs(st), st.signer(), gtin, name)
-    output(st, {"gtin": gtin14(gtin_number(gtin)), "name": name, "tx": tx_hash, "block": block})
+    number = serials_mod.gtin14(serials_mod.gtin_number(gtin))
+    output(st, {"gtin": number, "name": name, "tx": tx_hash, "block": block})
+
+
+@app.command("products")
+def products_cmd(
+    ctx: typer.Context,
+    manufacturer: Annotated[str | None, typer.Option(help="only this manufacturer member's")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List registered products with their manufacturer now."""
+    from medchain.drug_listings import products
+
+    st = state(ctx, json_out)
+    who = address_arg(manufacturer, "manufacturer") if manufacturer else None
+    rows = products(_drugs(st), st.suite().consortium, who, st.deploy_block("DrugTrace"))
+    output(st, rows, title="products")
+
+
+@app.command("batches")
+def batches_cmd(
+    ctx: typer.Context,
+    gtin: Annotated[str | None, typer.Option(help="only this product's batches")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List commissioned batches: lot, expiry, status (ACTIVE / RECALLED), quantities."""
+    from medchain.drug_listings import batches
+
+    st = state(ctx, json_out)
+    number = serials_mod.gtin_number(gtin) if gtin else None
+    rows = batches(_drugs(st), st.suite().consortium, number, st.deploy_block("DrugTrace"))
+    shown = [{k: v for k, v in r.items() if k not in ("batchId", "manufacturer")} for r in rows]
+    output(st, rows, shown, title="batches")
+
+
+@app.command("shipments")
+def shipments_cmd(
+    ctx: typer.Context,
+    pending: Annotated[bool, typer.Option("--pending", help="only shipments still in transit")] = False,
+    to: Annotated[str | None, typer.Option("--to", help="only shipments to this member")] = None,
+    sender: Annotated[str | None, typer.Option("--from", help="only shipments from this member")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List shipments (`--pending`: awaiting receipt), with member names and ISO times."""
+    from medchain.drug_listings import shipments
+
+    st = state(ctx, json_out)
+    dest = address_arg(to, "recipient") if to else None
+    origin = address_arg(sender, "sender") if sender else None
+    rows = shipments(_drugs(st), st.suite().consortium, to=dest, sender=origin, pending=pending,
+                     from_block=st.deploy_block("DrugTrace"))  # fmt: skip
+    output(st, rows, title="shipments awaiting receipt" if pending else "shipments")
 
 
 @product_app.command("show")
@@ -102,13 +160,13 @@ def product_show(
 ) -> None:
     """A product's manufacturer and name."""
     st = state(ctx, json_out)
-    manufacturer, registered, name = _drugs(st).functions.getProduct(gtin_number(gtin)).call()
+    manufacturer, registered, name = _drugs(st).functions.getProduct(serials_mod.gtin_number(gtin)).call()
     if int(manufacturer, 16) == 0:
-        raise InputError(f"GTIN {gtin14(gtin_number(gtin))} is not registered")
+        raise InputError(f"GTIN {serials_mod.gtin14(serials_mod.gtin_number(gtin))} is not registered")
     output(
         st,
         {
-            "gtin": gtin14(gtin_number(gtin)),
+            "gtin": serials_mod.gtin14(serials_mod.gtin_number(gtin)),
             "name": name,
             "manufacturer": manufacturer,
             "registeredAt": registered,
@@ -159,8 +217,8 @@ def prefix_show(
     contract = _drugs(st)
     text = code.strip()
     if len(text) in (8, 14) or (len(text) in (12, 13) and _is_gtin(text)):
-        owner, digits = contract.functions.prefixOf(gtin_number(text)).call()
-        gtin = gtin14(gtin_number(text))
+        owner, digits = contract.functions.prefixOf(serials_mod.gtin_number(text)).call()
+        gtin = serials_mod.gtin14(serials_mod.gtin_number(text))
         prefix = gtin[1 : 1 + int(digits)] if int(digits) else None
         output(st, {"gtin": gtin, "prefix": prefix, "manufacturer": svc.member_or_none(owner)})
         return
@@ -172,7 +230,7 @@ def prefix_show(
 
 def _is_gtin(text: str) -> bool:
     try:
-        gtin_number(text)
+        serials_mod.gtin_number(text)
     except InputError:
         return False
     return True
@@ -197,7 +255,7 @@ def batch_commission(
     """Commission a batch: build its serial Merkle tree, store it locally, send the root. Re-running after a
     crash does not commission twice."""
     st = state(ctx, json_out)
-    values = read_serials(serials)
+    values = qr_mod.read_serials(serials)
     if not values:
         raise InputError(f"{serials} holds no serials")
     result = svc.commission_batch(
@@ -297,7 +355,7 @@ def _serial_list(path: Path) -> list[str]:
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise InputError(f"{path} is not a JSON list of serials")
         return values
-    return read_serials(path)
+    return qr_mod.read_serials(path)
 
 
 @app.command("ship")

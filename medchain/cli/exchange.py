@@ -7,15 +7,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from eth_account.signers.local import LocalAccount
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from medchain.cli.options import CliState, JsonOpt, console, err_console, output, state
-from medchain.codes import parse_purpose
 from medchain.errors import ConfigError, InputError
+from medchain.lazy import lazy
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from medchain import codes
+else:
+    codes = lazy("medchain.codes")
 
 PurposeOpt = Annotated[
     str, typer.Option("--purpose", help="TREATMENT, CLAIM, RESEARCH, EMERGENCY, PUBLIC_HEALTH")
@@ -30,6 +36,8 @@ def _requester(st: CliState, patient: str) -> tuple[LocalAccount, str]:
     from medchain.consortium import authorized_member
 
     key = st.signer()
+    from eth_account.signers.local import LocalAccount
+
     if not isinstance(key, LocalAccount):
         raise ConfigError(
             "gateway requests are signed locally: give --account a name whose key is in "
@@ -85,7 +93,7 @@ def fetch_cmd(
     from medchain.text import read_json_file
 
     st = state(ctx, json_out)
-    parse_purpose(purpose)
+    codes.parse_purpose(purpose)
     svc, client = _parts(st, store, patient)
     try:
         gateway = resolve_gateway(svc.consortium, hospital, st.deploy_block("Consortium"))
@@ -115,7 +123,7 @@ def fetch_all_cmd(
     from medchain.gateway.exchange import fetch_all, hospital_gateways
 
     st = state(ctx, json_out)
-    parse_purpose(purpose)
+    codes.parse_purpose(purpose)
     svc, client = _parts(st, store, patient)
     try:
         gateways = hospital_gateways(svc.consortium, st.deploy_block("Consortium"))

@@ -37,12 +37,18 @@ def start(
         ),
     ] = None,
     gas_price: Annotated[
-        int | None, typer.Option(help="fixed gas price in wei (0 = a free-gas chain; anvil and ganache)")
+        int | None,
+        typer.Option(
+            help="fixed gas price in wei (anvil default 0: a free-gas chain with base fee 0, like the "
+            "consortium's Besu network; ganache's base fee cannot be 0)"
+        ),
     ] = None,
 ) -> None:
     """Start a local chain in the foreground with its state loaded from and saved to disk; Ctrl-C or
     `kill <pid>` (SIGINT, SIGTERM, SIGHUP) stops it and saves the state."""
     cls = node_class(client)
+    if gas_price is None and client == "anvil":
+        gas_price = 0  # free gas: base fee 0 and gas price 0, so a patient with no ETH can send transactions
     node = cls(port=port, chain_id=chain_id, state_file=state_file or state_dir() / STATE_NAMES[client],
                gas_price=gas_price)  # fmt: skip
     stop = threading.Event()

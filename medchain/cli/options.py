@@ -4,27 +4,37 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from web3 import Web3
 
-from medchain import chain
-from medchain.addresses import checked_address
-from medchain.chain import Signer
-from medchain.contracts import Suite
-from medchain.deploy import load_suite, read_manifest
 from medchain.errors import ConfigError
 from medchain.text import is_digits
 
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from medchain.chain import Signer
+    from medchain.contracts import Suite
+
+# web3 and the services load inside the commands that use them: `medchain --help` answers fast (issue 17)
+
+#: the width of output that goes to a pipe or a file: tables are never cut (full addresses and hashes)
+PIPE_WIDTH = 1000
+
 
 def console() -> Console:
-    """Standard output, measured now: COLUMNS and the terminal are read at each use, not at import."""
-    return Console()
+    """Standard output, measured now: COLUMNS and the terminal are read at each use, not at import. Piped or
+    redirected output (no TTY, no COLUMNS) is not cut at 80 columns: tables keep full addresses."""
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+        return Console()
+    return Console(width=PIPE_WIDTH)
 
 
 def err_console() -> Console:
@@ -48,17 +58,23 @@ class CliState:
 
     def w3(self) -> Web3:
         if self._w3 is None:
-            self._w3 = chain.connect(rpc_url=self.rpc_url, network=self.network)
+            from medchain.chain import connect
+
+            self._w3 = connect(rpc_url=self.rpc_url, network=self.network)
         return self._w3
 
     def suite(self) -> Suite:
         if self._suite is None:
+            from medchain.deploy import load_suite
+
             self._suite = load_suite(self.w3(), self.manifest)
         return self._suite
 
     def deploy_block(self, *contracts: str) -> int:
         """Where event scans start: the earliest deployment block of `contracts` (all of the suite when none
         is named) from this chain's manifest; 0 (genesis) when the manifest does not say."""
+        from medchain.deploy import read_manifest
+
         try:
             manifest = read_manifest(self.w3().eth.chain_id, self.manifest)
             entries = manifest.get("contracts", {})
@@ -70,7 +86,9 @@ class CliState:
 
     def signer(self) -> Signer:
         if self._signer is None:
-            self._signer = chain.load_signer(self.account, self.w3() if _is_index(self.account) else None)
+            from medchain.chain import load_signer
+
+            self._signer = load_signer(self.account, self.w3() if _is_index(self.account) else None)
         return self._signer
 
 
@@ -110,14 +128,31 @@ def output(
     if len(rows) == 1 and isinstance(data, dict) and rows[0] is data:
         table = Table(show_header=False, title=title, box=None)
         for key, value in data.items():
-            table.add_row(f"[bold]{key}[/]", _cell(value))
+            table.add_row(f"[bold]{key}[/]", _cell(_readable(str(key), value)))
     else:
         table = Table(title=title)
         for column in rows[0]:
             table.add_column(str(column))
         for row in rows:
-            table.add_row(*(_cell(row.get(c)) for c in rows[0]))
+            table.add_row(*(_cell(_readable(str(c), row.get(c))) for c in rows[0]))
     console().print(table)
+
+
+#: table columns that hold unix times (besides names ending in At / _at / Timestamp / _timestamp)
+_TIME_KEYS = frozenset({"validFrom", "validUntil", "valid_from", "valid_until", "deadline", "until"})
+
+
+def _readable(key: str, value: Any) -> Any:
+    """For tables only (JSON keeps raw values): unix times as ISO dates in UTC, seconds to 3 significant
+    digits (`0.00252` rather than `0.0025190429998929176`)."""
+    timely = key in _TIME_KEYS or key.endswith(("At", "_at", "Timestamp", "_timestamp"))
+    if timely and isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        from medchain.timefmt import iso
+
+        return iso(value)
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return value
 
 
 def _cell(value: Any) -> str:
@@ -142,4 +177,42 @@ def _json_default(value: Any) -> Any:
 
 def address_arg(value: str, what: str = "address") -> str:
     """Validate a user-given address; a checksum address back, or InputError naming the problem."""
+    from medchain.addresses import checked_address
+
     return checked_address(value, what)
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\b")
+
+
+class MemberNames:
+    """Consortium member names beside addresses in tables (`Insurer X 0x1234…`), each looked up once; an
+    address that is no member (a patient) stays as it is. An operator key shows its member's name."""
+
+    def __init__(self, consortium: Any) -> None:
+        self.consortium = consortium
+        self.cache: dict[str, str] = {}
+
+    def name(self, address: str) -> str:
+        from medchain import consortium as members
+        from medchain.errors import MedchainError
+
+        key = address.lower()
+        if key not in self.cache:
+            try:
+                member = members.member_of(self.consortium, address)
+                self.cache[key] = members.get_member(self.consortium, member).name if member else ""
+            except MedchainError:
+                self.cache[key] = ""
+        return self.cache[key]
+
+    def label(self, address: str | None) -> str:
+        """`Name address`, or the address alone."""
+        if not address:
+            return ""
+        name = self.name(address)
+        return f"{name} {address}" if name else address
+
+    def annotate(self, text: str) -> str:
+        """Every address in `text` with its member name before it."""
+        return _ADDRESS.sub(lambda m: self.label(m.group(0)), text)

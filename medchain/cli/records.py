@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from medchain import records as svc_mod
 from medchain.cli.options import CliState, JsonOpt, console, output, state
-from medchain.codes import parse_data_class, parse_purpose
 from medchain.errors import InputError
-from medchain.hashing import hash_file, parse_hash
-from medchain.openings import RecordOpening
+from medchain.lazy import lazy
 from medchain.store import default_store_path, open_store
 from medchain.text import read_json_file
+
+if TYPE_CHECKING:
+    from medchain import codes, hashing, openings
+    from medchain import records as svc_mod
+else:
+    svc_mod = lazy("medchain.records")
+    codes = lazy("medchain.codes")
+    hashing = lazy("medchain.hashing")
+    openings = lazy("medchain.openings")
 
 app = typer.Typer(
     help="Medical-record anchoring (HOSPITAL): hash, anchor, batch, verify, evidence, access log."
@@ -37,6 +43,10 @@ StoreOpt = Annotated[
 ]
 PatientOpt = Annotated[str | None, typer.Option("--patient", help="patient address")]
 ClassOpt = Annotated[str | None, typer.Option("--class", help="data class name or code (e.g. LAB, 3)")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="anchor a file this store already anchored for another patient or class"),
+]
 ModeOpt = Annotated[
     str, typer.Option("--mode", help="auto | fhir | raw: how to hash (auto: FHIR JSON if it is one)")
 ]
@@ -63,9 +73,9 @@ def _checked(patient: str | None = None, data_class: str | None = None, purpose:
     if patient is not None:
         svc_mod.checked_address(patient, "patient")
     if data_class is not None:
-        parse_data_class(data_class)
+        codes.parse_data_class(data_class)
     if purpose is not None:
-        parse_purpose(purpose)
+        codes.parse_purpose(purpose)
 
 
 def _hx(value: Any) -> Any:
@@ -82,7 +92,7 @@ def hash_cmd(
 ) -> None:
     """Record hashes (sha256 of the bytes, or of a FHIR resource's RFC 8785 canonical JSON) and the method."""
     st = state(ctx, json_out)
-    results = [hash_file(f, mode=mode, validate=validate).as_dict() for f in files]
+    results = [hashing.hash_file(f, mode=mode, validate=validate).as_dict() for f in files]
     output(
         st,
         results,
@@ -101,16 +111,17 @@ def anchor_cmd(
     ] = None,
     mode: ModeOpt = "auto",
     validate: Annotated[bool, typer.Option(help="check FHIR structure with fhir.resources")] = False,
+    force: ForceOpt = False,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Anchor files one by one (anchor / anchorMany), journaled first; a re-run resumes, never re-anchors."""
     st = state(ctx, json_out)
     _checked(patient, data_class)
-    results = [hash_file(f, mode=mode, validate=validate) for f in files]
+    results = [hashing.hash_file(f, mode=mode, validate=validate) for f in files]
     svc = _service(st, store, signer=True, write=True)
     previous = svc_mod.one(svc.journal, amends).leaf if amends else None
-    report = svc_mod.anchor_files(svc, results, patient, data_class, amends=previous)
+    report = svc_mod.anchor_files(svc, results, patient, data_class, amends=previous, force=force)
     _report(st, report)
 
 
@@ -126,6 +137,7 @@ def batch_cmd(
         str, typer.Option(help="where the batch's proofs are served ('' = the member's endpoint)")
     ] = "",
     mode: ModeOpt = "auto",
+    force: ForceOpt = False,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -147,7 +159,9 @@ def batch_cmd(
             mode=mode,
             progress=progress,
         )
-        report = svc_mod.anchor_batch(svc, items, uri=uri, source=str(source), progress=progress)
+        report = svc_mod.anchor_batch(
+            svc, items, uri=uri, source=str(source), progress=progress, force=force
+        )
     _report(st, report)
 
 
@@ -170,6 +184,27 @@ def journal_cmd(ctx: typer.Context, store: StoreOpt = None, json_out: JsonOpt = 
     output(st, rows, title="record journal")
 
 
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    patient: PatientOpt = None,
+    data_class: ClassOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List the records this store anchored on this chain (optionally one patient's or one class's)."""
+    from medchain.listings import anchored_records
+
+    st = state(ctx, json_out)
+    _checked(patient, data_class)
+    svc = _service(st, store)
+    who = svc_mod.checked_address(patient, "patient") if patient else None
+    klass = codes.parse_data_class(data_class) if data_class is not None else None
+    rows = anchored_records(svc.journal, who, klass)
+    shown = [{k: v for k, v in r.items() if k != "leaf"} for r in rows]
+    output(st, rows, shown, title="records anchored from this store")
+
+
 @app.command("verify")
 def verify_cmd(
     ctx: typer.Context,
@@ -187,7 +222,8 @@ def verify_cmd(
     if found:
         rows = [{k: _hx(v) for k, v in svc_mod.record_status(svc, item).items()} for item in found]
     else:  # not this hospital's: what the chain says about the file's hash alone
-        record_hash = hash_file(Path(record)).record_hash if Path(record).exists() else parse_hash(record)
+        path = Path(record)
+        record_hash = hashing.hash_file(path).record_hash if path.exists() else hashing.parse_hash(record)
         rows = [
             {k: _hx(v) for k, v in r.items()}
             for r in svc_mod.find_anchors(svc.w3, svc.registry, record_hash, from_block=svc.from_block)
@@ -275,9 +311,8 @@ def _leaf_of(svc: svc_mod.RecordService, record: str, patient: str | None, data_
     if len(found) == 1:
         return found[0].leaf
     if not found and not Path(record).exists():
-        from medchain.hashing import parse_hash
 
-        return parse_hash(record, "leaf")  # a leaf anchored elsewhere: the chain knows it
+        return hashing.parse_hash(record, "leaf")  # a leaf anchored elsewhere: the chain knows it
     return svc_mod.one(svc.journal, record, patient, data_class).leaf
 
 
@@ -293,10 +328,10 @@ def _opening(
     evidence: Path | None,
     patient: str | None,
     data_class: str | None,
-) -> RecordOpening:
+) -> openings.RecordOpening:
     """The opening of a record journaled here (salt from this store's key) or of an evidence package."""
     if evidence is not None:
-        return RecordOpening.from_evidence(read_json_file(evidence))
+        return openings.RecordOpening.from_evidence(read_json_file(evidence))
     if record is None:
         raise InputError("name the record (file, record hash or leaf journaled here) or give --evidence FILE")
     return svc_mod.opening_of(svc, svc_mod.one(svc.journal, record, patient, data_class), patient=patient)

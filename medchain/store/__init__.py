@@ -22,7 +22,6 @@ import ``sqlite3``; the names below are the connection types they annotate with.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,8 +50,10 @@ StoreDatabaseError = sqlite3.Error
 
 
 def state_dir() -> Path:
-    """$MEDCHAIN_HOME, else .medchain/ in the current directory."""
-    return Path(os.environ.get("MEDCHAIN_HOME", ".medchain")).resolve()
+    """$MEDCHAIN_HOME, else the nearest .medchain/ in the current directory or a parent (medchain.home)."""
+    from medchain.home import find_home
+
+    return find_home()
 
 
 def default_store_path(chain_id: int) -> Path:

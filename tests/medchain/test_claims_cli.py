@@ -14,6 +14,7 @@ from test_claims_service import DAY, IMAGING, Env, claim_doc, write
 from test_claims_service import env as env  # noqa: F401 - a fixture, re-exported for this module
 from typer.testing import CliRunner
 
+from medchain import consortium
 from medchain.cli import MedchainGroup
 from medchain.cli import claims as claims_cli
 from medchain.cli import root as root_callback
@@ -254,3 +255,74 @@ def test_withdraw_and_pay_commands(cli: Claims, env: Env, tmp_path: Path) -> Non
 
 def test_unknown_claim_is_one_line(cli: Claims) -> None:
     assert cli.fails("show", "987654") == "error: there is no claim 987654"
+
+
+def test_policies_lists_a_holders_policies(cli: Claims, env: Env) -> None:
+    """Issue 17: `claims policies --holder` (and --insurer), with what is left of each."""
+    before = cli.json("policies", "--holder", env.stranger)
+    created = cli.json(
+        "policy", "create", "--holder", env.stranger, "--coverage", "1234.00", "--days", "30", account=INSURER
+    )
+    rows = cli.json("policies", "--holder", env.stranger)
+    assert [r["id"] for r in rows] == [*(r["id"] for r in before), created["id"]]
+    assert rows[-1]["holder"] == env.stranger and rows[-1]["remaining"] == 123_400
+    assert created["id"] in [r["id"] for r in cli.json("policies", "--insurer", env.insurer)]
+    assert created["id"] not in [r["id"] for r in cli.json("policies", "--insurer", env.insurer_b)]
+    table = cli("policies", "--holder", env.stranger)
+    assert table.exit_code == 0 and "1,234.00 tCNY" in table.stdout and env.stranger in table.stdout
+    assert cli.fails("policies", "--holder", "0x12").startswith("error: ")
+
+
+def test_errors_show_amounts_in_token_units_and_lists_name_members(
+    cli: Claims, env: Env, tmp_path: Path
+) -> None:
+    """Issue 17: `needed=10000000` was unreadable; the queue and a claim name the members beside addresses."""
+    reserve = cli.json("reserve", "show", account=INSURER_B)
+    too_much = f"{(reserve['withdrawable'] + 12_345_600) / 100:.2f}"
+    line = cli.fails("reserve", "withdraw", too_much, account=INSURER_B)
+    assert "needed=" in line and line.rstrip(")").endswith("tCNY"), line
+    claim_id = _submit_one(cli, env, tmp_path, env.policy(), "12.00")
+    name = consortium.get_member(env.suite.consortium, env.hospital).name
+    queue = cli("queue", account=INSURER)
+    assert name and f"{name} {env.hospital}" in queue.stdout
+    shown = cli("show", str(claim_id))
+    assert f"{name} {env.hospital}" in shown.stdout and "12.00 tCNY" in shown.stdout
+
+
+def test_help_shows_flags_as_flags() -> None:
+    from medchain.cli import app
+
+    result = CliRunner().invoke(app, ["claims", "queue", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    json_line = next(line for line in result.stdout.splitlines() if "--json" in line)
+    assert "<bool>" not in json_line and "machine-readable" in json_line
+    assert "<bool>" not in result.stdout
+
+
+def test_a_batch_record_of_this_store_is_materialised_for_its_claim(
+    cli: Claims, env: Env, tmp_path: Path
+) -> None:
+    """Issue 17: a batch-anchored record was refused as evidence ("not materialised yet"); the hospital's own
+    batch records named in a claim are now materialised first, then the claim goes through."""
+    from medchain import records as rs
+    from medchain.store import open_store
+
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"lab-{i}.txt").write_text(f"lab result {i} {tmp_path.name}")
+    svc = rs.RecordService.open(env.w3, env.suite.require("records"), env.suite.consortium,
+                                open_store(cli.store), env.hospital)  # fmt: skip
+    items = rs.collect_batch_inputs(svc.journal, svc.hospital, folder, patient=env.holder, data_class="LAB")
+    rs.anchor_batch(svc, items)
+    (item,) = svc.journal.find(leaf=items[1].leaf)
+    opening = rs.opening_of(svc, item)
+    registry = env.suite.require("records")
+    assert registry.functions.getRecord(items[1].leaf).call()[0] == "0x" + "00" * 20  # only in the batch
+    evidence = {
+        "recordHash": "0x" + opening.record_hash.hex(), "salt": "0x" + opening.salt.hex(), "dataClass": "LAB"
+    }  # fmt: skip
+    write(tmp_path, "batch-claim.json", claim_doc(env, env.policy(), [evidence]))
+    (result,) = cli.submit(tmp_path / "batch-claim.json")
+    assert result["outcome"] == "submitted", result
+    assert registry.functions.getRecord(items[1].leaf).call()[0] == env.hospital

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from test_consent_service import GUARDIAN_KEY, PATIENT_KEY, Env, build_env, travel
 
-from medchain import consent, tx
+from medchain import consent, consortium, tx
 from medchain.cli import app
 from medchain.cli import consent as consent_cmd
 from medchain.node import Anvil
@@ -279,3 +279,28 @@ def test_file_from_cli_is_the_library_format(c: ConsentCli, tmp_path: Path) -> N
     )
     signed = consent.SignedConsent.load(out)
     assert signed.domain.verifying_contract == c.env.registry.address
+
+
+def test_expired_or_backdated_periods_warn_and_lists_name_members(c: ConsentCli, tmp_path: Path) -> None:
+    """Issue 17: a consent already expired or starting in the past is signed with a warning; `consent list`
+    shows the member's name beside its address; errors show times as ISO dates."""
+    e = c.env
+    out = tmp_path / "old.json"
+    expired = c.run("patient", "sign", "--grantee", e.insurer, "--purpose", "CLAIM", "--classes", "LAB",
+                    "--valid-until", "2020-01-02", "--out", str(out))  # fmt: skip
+    assert expired.exit_code == 0, expired.output
+    assert "warning: --valid-until 2020-01-02T00:00:00Z is already past" in expired.stderr
+    backdated = c.run("patient", "grant", "--grantee", e.hospital, "--purpose", "TREATMENT", "--classes",
+                      "LAB", "--valid-from", "2020-01-01", "--valid-until", "+30d")  # fmt: skip
+    assert backdated.exit_code == 0, backdated.output
+    assert "warning: --valid-from 2020-01-01T00:00:00Z is in the past" in backdated.stderr
+    fresh = c.run("patient", "grant", "--grantee", e.hospital, "--purpose", "RESEARCH", "--classes", "LAB")
+    assert fresh.exit_code == 0 and "warning" not in fresh.stderr
+    line = c.fail("patient", "grant", "--grantee", e.hospital, "--purpose", "TREATMENT", "--classes", "LAB",
+                  "--valid-from", "2020-01-01", "--valid-until", "2019-12-31")  # fmt: skip
+    assert "ConsentInvalidPeriod(validFrom=2020-01-01T00:00:00Z, validUntil=2019-12-31T00:00:00Z)" in line
+    name = consortium.get_member(e.consortium, e.hospital).name
+    table = c.run(HOSPITAL, "list", e.patient.address)
+    assert name and table.exit_code == 0 and f"{name} {e.hospital}" in table.stdout
+    status = c.run(HOSPITAL, "status", e.patient.address)
+    assert status.exit_code == 0 and f"{name} {e.hospital}" in status.stdout

@@ -253,3 +253,31 @@ def test_errors_are_one_line(drugs: DrugsCli, tmp_path: Path) -> None:
         "--serials", str(tmp_path / "serials.txt"),
     )  # fmt: skip
     assert "not on chain" in drugs.fail(MAKER, "batch", "show", f"{GTIN}/NOPE")
+
+
+def test_products_batches_and_pending_shipments(drugs: DrugsCli, tmp_path: Path) -> None:
+    """Issue 17: listings of products, batches and shipments awaiting receipt, with member names."""
+    batch = commissioned(drugs, tmp_path, count=4)
+    (product,) = drugs.json(PHARMACY, "products")
+    assert (product["gtin"], product["manufacturer"], product["manufacturerName"]) == (
+        GTIN, drugs.addr(MAKER), "Maker"
+    )  # fmt: skip
+    assert product["registeredAt"].endswith("Z")
+    assert drugs.json(PHARMACY, "products", "--manufacturer", drugs.addr(PHARMACY)) == []
+    (row,) = drugs.json(PHARMACY, "batches", "--gtin", GTIN)
+    assert (row["lot"], row["status"], row["quantity"]) == (LOT, "ACTIVE", 4)
+    assert row["expiry"] == EXPIRY.isoformat()
+    assert row["batchId"] == batch["batch_id"]
+    s1 = drugs.json(MAKER, "ship", batch["batch_id"], "--to", drugs.addr(DISTRIBUTOR), "--quantity", "2")
+    s2 = drugs.json(MAKER, "ship", batch["batch_id"], "--to", drugs.addr(PHARMACY), "--quantity", "1")
+    pending = drugs.json(PHARMACY, "shipments", "--pending")
+    assert [p["shipment"] for p in pending] == [s1["shipment_id"], s2["shipment_id"]]
+    assert pending[0]["toName"] == "Distributor" and pending[0]["fromName"] == "Maker"
+    to_pharmacy = drugs.json(PHARMACY, "shipments", "--pending", "--to", drugs.addr(PHARMACY))
+    assert [p["shipment"] for p in to_pharmacy] == [s2["shipment_id"]]
+    drugs.json(PHARMACY, "receive", str(s2["shipment_id"]))
+    assert [p["shipment"] for p in drugs.json(PHARMACY, "shipments", "--pending")] == [s1["shipment_id"]]
+    every = drugs.json(PHARMACY, "shipments", "--from", drugs.addr(MAKER))
+    assert [p["status"] for p in every] == ["IN_TRANSIT", "RECEIVED"] and every[1]["receivedAt"].endswith("Z")
+    table = drugs.run(PHARMACY, "shipments")
+    assert table.exit_code == 0 and drugs.addr(PHARMACY) in table.output  # full addresses when piped

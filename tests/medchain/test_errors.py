@@ -48,3 +48,14 @@ def test_unknown_selector_is_named_not_hidden() -> None:
 @pytest.mark.parametrize("data", [None, b"", b"\x01\x02", "no hex here", {"data": None}])
 def test_no_payload_gives_none(data: object) -> None:
     assert decode_revert(data) is None
+
+
+def test_time_arguments_read_as_iso_dates() -> None:
+    """Issue 17: `ConsentInvalidPeriod(validFrom=1577836800, …)` was unreadable; args keep the raw value."""
+    from medchain.errors import ContractRevert
+
+    err = ContractRevert("ConsentInvalidPeriod", {"validFrom": 1577836800, "validUntil": 2**64 - 1})
+    assert str(err) == "ConsentInvalidPeriod(validFrom=2020-01-01T00:00:00Z, validUntil=18446744073709551615)"
+    assert err.args_dict["validFrom"] == 1577836800
+    plain = ContractRevert("X", {"anchoredAt": 0, "decisionWindow": 86400})
+    assert str(plain) == "X(anchoredAt=0, decisionWindow=86400)"

@@ -166,6 +166,8 @@ def test_kill_stops_the_chain_and_saves_the_state(tmp_path: Path, client: str, s
     children = _children(proc.pid)
     assert children, "the chain runs as a child of the CLI"
     w3 = Web3(Web3.HTTPProvider(url))
+    if client == "anvil":  # `medchain node start` is a free-gas chain (issue 17): a patient needs no ETH
+        assert w3.eth.get_block("latest")["baseFeePerGas"] == 0
     accounts = w3.eth.accounts
     tx_hash = w3.eth.send_transaction({"from": accounts[0], "to": accounts[1], "value": 12345})
     w3.eth.wait_for_transaction_receipt(tx_hash)

@@ -12,11 +12,13 @@ from eth_account import Account
 from test_records_service import PATIENT, PATIENT_KEY, Env, make_files
 from test_records_service import env as env  # noqa: F401 - a fixture, re-exported for this module
 from typer.testing import CliRunner
+from web3 import Web3
 
 from medchain import tx
 from medchain.cli import MedchainGroup
 from medchain.cli import records as records_cli
 from medchain.cli import root as root_callback
+from medchain.timefmt import iso
 
 
 def _app() -> typer.Typer:
@@ -114,7 +116,7 @@ def test_anchor_amend_lineage_and_journal(cli: Records, tmp_path: Path) -> None:
     assert kinds == ["records", "amend", "amend"]
     assert "RecordAlreadySuperseded" in cli.fails(
         "anchor", str(tmp_path / "in" / "lin-0002.txt"), "--patient", PATIENT, "--class", "LAB",
-        "--amends", str(v1), "--store", store,
+        "--amends", str(v1), "--store", store, "--force",
     )  # fmt: skip
 
 
@@ -219,3 +221,44 @@ def test_non_hospital_account_is_refused(cli: Records, tmp_path: Path) -> None:
         "anchor", str(path), "--patient", PATIENT, "--class", "LAB", "--store", str(cli.store), account="13"
     )
     assert result.exit_code == 1 and "does not act for an active HOSPITAL member" in result.stderr
+
+
+def test_list_shows_this_stores_records_and_another_patient_or_class_needs_force(
+    cli: Records, tmp_path: Path
+) -> None:
+    """Issue 17: `records list`; item 8: a file anchored for another patient or class needs --force."""
+    single, other = make_files(tmp_path / "one", 2, "list")
+    make_files(tmp_path / "many", 3, "listb")
+    store = str(cli.store)
+    cli.json("anchor", str(single), "--patient", PATIENT, "--class", "LAB", "--store", store)
+    cli.json("batch", str(tmp_path / "many"), "--patient", PATIENT, "--class", "IMAGING", "--store", store)
+    rows = cli.json("list", "--store", store)
+    assert [(r["kind"], r["class"]) for r in rows] == [("single", "LAB")] + [("batch", "IMAGING")] * 3
+    patient = Web3.to_checksum_address(PATIENT)
+    assert all(r["patient"] == patient and r["anchoredAt"].endswith("Z") for r in rows)
+    assert [r["class"] for r in cli.json("list", "--class", "LAB", "--store", store)] == ["LAB"]
+    assert cli.json("list", "--patient", "0x" + "cd" * 20, "--store", store) == []
+    line = cli.fails("anchor", str(single), "--patient", PATIENT, "--class", "IMAGING", "--store", store)
+    assert "this store already anchored it as LAB (submission 1)" in line and "--force" in line
+    someone = "0x" + "cd" * 20
+    many = str(tmp_path / "many")
+    line = cli.fails("batch", many, "--patient", someone, "--class", "IMAGING", "--store", store)
+    assert f"already anchored it for patient {Web3.to_checksum_address(PATIENT)} as IMAGING" in line
+    assert len(cli.json("list", "--store", store)) == 4  # nothing was anchored by the refusals
+    forced = cli.json(
+        "anchor", str(single), "--patient", PATIENT, "--class", "IMAGING", "--force", "--store", store
+    )
+    assert forced["submissions"][0]["status"] == "done"
+    cli.json("anchor", str(other), "--patient", PATIENT, "--class", "LAB", "--store", store)  # a new file
+    assert len(cli.json("list", "--store", store)) == 6
+
+
+def test_tables_show_times_as_iso_dates(cli: Records, tmp_path: Path) -> None:
+    """Issue 17: `anchoredAt 1796430835` in a table; JSON keeps the number."""
+    (record,) = make_files(tmp_path / "t", 1, "iso")
+    store = str(cli.store)
+    cli.json("anchor", str(record), "--patient", PATIENT, "--class", "LAB", "--store", store)
+    raw = cli.json("verify", str(record), "--store", store)["anchoredAt"]
+    assert isinstance(raw, int)
+    table = cli("verify", str(record), "--store", store)
+    assert table.exit_code == 0 and iso(raw) in table.stdout and str(raw) not in table.stdout

@@ -3,6 +3,7 @@ after injected failures, evidence, lineage, access log, salts, bad input that le
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -468,3 +469,19 @@ def test_journal_survives_reopening(env: Env, tmp_path: Path) -> None:
     assert b.journal.get(sub.id).status == "done"
     assert_all_proofs_verify(b, sub.id)
     assert sqlite3.connect(store).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_relative_batch_folder_is_joined_once(
+    svc: rs.RecordService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: `records batch exports/2026-11/` read exports/2026-11/exports/2026-11/…"""
+    folder = tmp_path / "exports" / "2026-11"
+    folder.mkdir(parents=True)
+    (folder / "enc-1.bin").write_bytes(b"one")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "enc-2.bin").write_bytes(b"two")
+    monkeypatch.chdir(tmp_path)
+    items = rs.collect_batch_inputs(svc.journal, svc.hospital, Path("exports/2026-11"), patient=PATIENT,
+                                    data_class="LAB")  # fmt: skip
+    expected = sorted(hashlib.sha256(b).digest() for b in (b"one", b"two"))
+    assert sorted(i.record_hash for i in items) == expected
