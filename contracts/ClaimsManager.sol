@@ -82,7 +82,7 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
         external
         returns (uint256 policyId)
     {
-        address insurer = _memberWithRole(Roles.INSURER);
+        address insurer = _checkRole(msg.sender, Roles.INSURER);
         bool validAmount = coverage != 0 && coverage <= type(uint96).max;
         if (holder == address(0) || !validAmount || validFrom >= validUntil || validUntil < _time()) {
             revert ClaimInvalidPolicy(holder, coverage, validFrom, validUntil);
@@ -94,7 +94,7 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
 
     /// @inheritdoc IClaimsManager
     function setClaimSettings(uint64 decisionWindow, uint256 dualControlThreshold) external {
-        address insurer = _memberWithRole(Roles.INSURER);
+        address insurer = _checkRole(msg.sender, Roles.INSURER);
         if (insurer != msg.sender) revert ClaimSettingsNotMember(msg.sender, insurer);
         if (decisionWindow < MIN_DECISION_WINDOW || decisionWindow > MAX_DECISION_WINDOW) {
             revert ClaimInvalidDecisionWindow(decisionWindow);
@@ -122,7 +122,7 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
 
     /// @inheritdoc IClaimsManager
     function withdrawReserve(uint256 amount) external nonReentrant {
-        address insurer = _memberWithRole(Roles.INSURER);
+        address insurer = _checkRole(msg.sender, Roles.INSURER);
         InsurerAccount storage account = _insurers[insurer];
         uint256 available = _withdrawable(account);
         if (amount == 0) revert ClaimInvalidAmount(amount);
@@ -134,7 +134,7 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
 
     /// @inheritdoc IClaimsManager
     function releaseReserve(address insurer) external nonReentrant returns (uint256 amount) {
-        _memberWithRole(Roles.COUNCIL);
+        _checkRole(msg.sender, Roles.COUNCIL);
         InsurerAccount storage account = _insurers[insurer];
         amount = _withdrawable(account);
         if (amount == 0 || _consortium.authorizedMember(insurer, Roles.INSURER) == insurer) {
@@ -484,7 +484,7 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
 
     /// @dev The caller must be a COUNCIL key of a member that is neither the claim's claimant nor its insurer.
     function _checkImpartialCouncil(uint256 claimId, Claim storage claim) private view {
-        address member = _memberWithRole(Roles.COUNCIL);
+        address member = _checkRole(msg.sender, Roles.COUNCIL);
         if (member == claim.claimant || member == _policies[claim.policyId].insurer) {
             revert ClaimCouncilConflict(claimId, member);
         }
@@ -496,9 +496,9 @@ contract ClaimsManager is IClaimsManager, ReentrancyGuard {
     }
 
     /// @dev The caller's member if the caller holds `role`, else reverts.
-    function _memberWithRole(bytes32 role) private view returns (address member) {
-        member = _consortium.authorizedMember(msg.sender, role);
-        if (member == address(0)) revert ClaimUnauthorized(msg.sender, role);
+    function _checkRole(address account, bytes32 role) private view returns (address member) {
+        member = _consortium.authorizedMember(account, role);
+        if (member == address(0)) revert ClaimUnauthorized(account, role);
     }
 
     /// @dev The caller must be a key of the policy's insurer; returns that insurer.

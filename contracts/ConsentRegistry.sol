@@ -7,6 +7,7 @@ import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {IConsentRegistry} from "../interfaces/IConsentRegistry.sol";
 import {IConsortium} from "../interfaces/IConsortium.sol";
+import {Codes} from "./libraries/Codes.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title ConsentRegistry
@@ -51,9 +52,6 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
     /// @inheritdoc IConsentRegistry
     uint64 public constant REVIEW_PERIOD = 7 days;
 
-    uint8 private constant _EMERGENCY = 4; // DESIGN §6.2 purpose EMERGENCY
-    uint8 private constant _MAX_PURPOSE = 5; // PUBLIC_HEALTH
-    uint64 private constant _ALL_CLASSES = (1 << 11) - 1; // data classes 0..10
 
     // packed consent word (see _consents)
     uint256 private constant _GRANTED_AT_SHIFT = 16;
@@ -174,7 +172,7 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
 
     /// @inheritdoc IConsentRegistry
     function setGuardian(address guardian, uint64 until) external {
-        if (guardian == address(0) || guardian == msg.sender || until <= _now()) {
+        if (guardian == address(0) || guardian == msg.sender || until <= _time()) {
             revert ConsentInvalidGuardian(guardian, until);
         }
         _guardians[msg.sender] = Guardianship(guardian, until);
@@ -199,13 +197,13 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
             revert EmergencyInvalidRequest(reasonCode, justificationHash);
         }
         Access memory open = _access[patient][hospital];
-        if (open.expiresAt > _now()) revert EmergencyAlreadyOpen(patient, hospital, open.openingId);
+        if (open.expiresAt > _time()) revert EmergencyAlreadyOpen(patient, hospital, open.openingId);
         uint64 openingId = ++_openingCount;
         ++_pendingReviews;
-        uint64 expiresAt = _now() + EMERGENCY_DURATION;
+        uint64 expiresAt = _time() + EMERGENCY_DURATION;
         _openings[openingId] = Opening({
             patient: patient,
-            openedAt: _now(),
+            openedAt: _time(),
             reasonCode: reasonCode,
             review: Review.Pending,
             hospital: hospital,
@@ -224,8 +222,8 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
         address hospital = _checkRole(msg.sender, Roles.HOSPITAL);
         Opening storage opening = _opening(openingId);
         if (opening.hospital != hospital) revert EmergencyNotOpener(openingId, hospital);
-        if (opening.expiresAt <= _now()) revert EmergencyNotOpen(openingId, opening.expiresAt);
-        opening.expiresAt = _now();
+        if (opening.expiresAt <= _time()) revert EmergencyNotOpen(openingId, opening.expiresAt);
+        opening.expiresAt = _time();
         delete _access[opening.patient][hospital];
         emit EmergencyClosed(openingId, opening.patient, hospital);
     }
@@ -238,7 +236,7 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
         if (opening.review != Review.Pending) revert EmergencyAlreadyReviewed(openingId, opening.review);
         if (opening.hospital == reviewer) revert EmergencySelfReview(openingId, reviewer);
         Review review = justified ? Review.Justified : Review.Unjustified;
-        (opening.review, opening.reviewer, opening.reviewedAt) = (review, reviewer, _now());
+        (opening.review, opening.reviewer, opening.reviewedAt) = (review, reviewer, _time());
         --_pendingReviews; // the opening was pending, so the counter is at least 1
         if (!justified) ++_unjustified[opening.hospital];
         emit EmergencyReviewed(openingId, opening.patient, opening.hospital, review, reviewer);
@@ -253,7 +251,7 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
         returns (bool)
     {
         if (!_consentPermits(_consents[patient][grantee][purpose], dataClasses)) {
-            if (purpose != _EMERGENCY || !_emergencyPermits(patient, grantee, dataClasses)) return false;
+            if (purpose != Codes.EMERGENCY || !_emergencyPermits(patient, grantee, dataClasses)) return false;
         }
         return _isActiveMember(grantee);
     }
@@ -284,7 +282,7 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
     /// @inheritdoc IConsentRegistry
     function activeGuardian(address patient) external view returns (address) {
         Guardianship memory g = _guardians[patient];
-        return g.until >= _now() ? g.guardian : address(0);
+        return g.until >= _time() ? g.guardian : address(0);
     }
 
     /// @inheritdoc IConsentRegistry
@@ -344,7 +342,7 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
     /// @inheritdoc IConsentRegistry
     function activeEmergency(address patient, address hospital) external view returns (uint256, uint64) {
         Access memory open = _access[patient][hospital];
-        return open.expiresAt > _now() ? (uint256(open.openingId), open.expiresAt) : (0, 0);
+        return open.expiresAt > _time() ? (uint256(open.openingId), open.expiresAt) : (0, 0);
     }
 
     /// @inheritdoc IConsentRegistry
@@ -387,13 +385,13 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
         unchecked {
             // _checkPurpose inlined (hot path); 0 wraps to 255 and to 2^64 - 1, so one comparison each rejects
             // purpose 0 and > 5, and an empty class bitmap and bits above 10
-            if (purpose - 1 >= _MAX_PURPOSE) revert ConsentInvalidPurpose(purpose);
-            if (dataClasses - 1 >= _ALL_CLASSES) revert ConsentInvalidDataClasses(dataClasses);
+            if (purpose - 1 >= Codes.MAX_PURPOSE) revert ConsentInvalidPurpose(purpose);
+            if (dataClasses - 1 >= Codes.ALL_CLASSES) revert ConsentInvalidDataClasses(dataClasses);
         }
-        if (validUntil != 0 && (validUntil < validFrom || validUntil < _now())) {
+        if (validUntil != 0 && (validUntil < validFrom || validUntil < _time())) {
             revert ConsentInvalidPeriod(validFrom, validUntil);
         }
-        // dataClasses <= _ALL_CLASSES fits 16 bits; block time fits 48 bits until the year 8,000,000. The time of
+        // dataClasses <= Codes.ALL_CLASSES fits 16 bits; block time fits 48 bits until the year 8,000,000. The time of
         // the latest revocation stays (history); the revoked flag is cleared for the new grant.
         mapping(uint8 => uint256) storage byPurpose = _consents[patient][grantee];
         uint256 lastRevocation = byPurpose[purpose] & (_MASK48 << _REVOKED_AT_SHIFT);
@@ -471,7 +469,7 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
             g.guardian == address(0) ||
             (recovered != g.guardian && !_isValidERC1271(g.guardian, digest, signature))
         ) revert ConsentInvalidSignature(patient, recovered);
-        if (g.until < _now()) revert ConsentGuardianExpired(patient, g.guardian, g.until);
+        if (g.until < _time()) revert ConsentGuardianExpired(patient, g.guardian, g.until);
         return g.guardian;
     }
 
@@ -500,7 +498,7 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
     function _checkGuardian(address patient) private view {
         Guardianship memory g = _guardians[patient];
         if (g.guardian != msg.sender) revert ConsentUnauthorized(msg.sender, patient);
-        if (g.until < _now()) revert ConsentGuardianExpired(patient, g.guardian, g.until);
+        if (g.until < _time()) revert ConsentGuardianExpired(patient, g.guardian, g.until);
     }
 
     /// @dev The member `account` acts for with `role`; reverts with EmergencyUnauthorized if none.
@@ -511,7 +509,7 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
 
     function _checkPurpose(uint8 purpose) private pure {
         unchecked {
-            if (purpose - 1 >= _MAX_PURPOSE) revert ConsentInvalidPurpose(purpose); // 0 wraps to 255
+            if (purpose - 1 >= Codes.MAX_PURPOSE) revert ConsentInvalidPurpose(purpose); // 0 wraps to 255
         }
     }
 
@@ -533,7 +531,7 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
 
     /// @dev An open break-glass access of `hospital` to `patient`, for valid classes.
     function _emergencyPermits(address patient, address hospital, uint64 dataClasses) private view returns (bool) {
-        return dataClasses != 0 && dataClasses <= _ALL_CLASSES && _access[patient][hospital].expiresAt > _now();
+        return dataClasses != 0 && dataClasses <= Codes.ALL_CLASSES && _access[patient][hospital].expiresAt > _time();
     }
 
     /// @dev A plain call: the former bare-STATICCALL version saved 234 of 11,724 gas of a true `isPermitted`
@@ -543,10 +541,10 @@ contract ConsentRegistry is IConsentRegistry, Nonces {
     }
 
     function _isOverdue(Opening storage opening) private view returns (bool) {
-        return opening.review == Review.Pending && _now() > opening.openedAt + REVIEW_PERIOD;
+        return opening.review == Review.Pending && _time() > opening.openedAt + REVIEW_PERIOD;
     }
 
-    function _now() private view returns (uint64) {
+    function _time() private view returns (uint64) {
         return uint64(block.timestamp);
     }
 }

@@ -84,7 +84,7 @@ contract DrugTrace is IDrugTrace {
 
     /// @inheritdoc IDrugTrace
     function assignPrefix(string calldata prefix, address manufacturer) external returns (bool done) {
-        address member = _authorized(msg.sender, Roles.COUNCIL);
+        address member = _checkRole(msg.sender, Roles.COUNCIL);
         uint64 key = prefixKey(prefix);
         address previous = _prefixes[key].manufacturer;
         if (previous == manufacturer) revert DrugTraceNoChange(MotionKind.AssignPrefix, key, manufacturer);
@@ -101,7 +101,7 @@ contract DrugTrace is IDrugTrace {
 
     /// @inheritdoc IDrugTrace
     function reassignProduct(uint64 gtin, address manufacturer) external returns (bool done) {
-        address member = _authorized(msg.sender, Roles.COUNCIL);
+        address member = _checkRole(msg.sender, Roles.COUNCIL);
         Product storage product = _products[gtin];
         address previous = product.manufacturer;
         if (previous == address(0)) revert DrugTraceUnknownProduct(gtin);
@@ -118,7 +118,7 @@ contract DrugTrace is IDrugTrace {
 
     /// @inheritdoc IDrugTrace
     function registerProduct(uint64 gtin, string calldata name) external {
-        address member = _authorized(msg.sender, Roles.MANUFACTURER);
+        address member = _checkRole(msg.sender, Roles.MANUFACTURER);
         if (gtin == 0 || gtin >= _GTIN_LIMIT) revert DrugTraceInvalidGtin(gtin);
         Product storage product = _products[gtin];
         if (product.manufacturer != address(0)) revert DrugTraceProductExists(gtin, product.manufacturer);
@@ -374,7 +374,7 @@ contract DrugTrace is IDrugTrace {
     // ---- private: authorization ----
 
     /// @dev The active member `account` acts for with `role`; reverts otherwise.
-    function _authorized(address account, bytes32 role) private view returns (address member) {
+    function _checkRole(address account, bytes32 role) private view returns (address member) {
         member = _consortium.authorizedMember(account, role);
         if (member == address(0)) revert DrugTraceUnauthorized(account, role);
     }
@@ -387,7 +387,7 @@ contract DrugTrace is IDrugTrace {
 
     /// @dev The member of a MANUFACTURER key that owns product `gtin`.
     function _checkProductOwner(address account, uint64 gtin) private view returns (address member) {
-        member = _authorized(account, Roles.MANUFACTURER);
+        member = _checkRole(account, Roles.MANUFACTURER);
         address owner = _products[gtin].manufacturer;
         if (owner == address(0)) revert DrugTraceUnknownProduct(gtin);
         if (owner != member) revert DrugTraceNotManufacturer(account, member, owner);
@@ -469,7 +469,7 @@ contract DrugTrace is IDrugTrace {
     function _recaller(address account, address manufacturer) private view returns (address) {
         address council = _consortium.authorizedMember(account, Roles.COUNCIL);
         if (council != address(0)) return council;
-        address member = _authorized(account, Roles.MANUFACTURER);
+        address member = _checkRole(account, Roles.MANUFACTURER);
         if (member != manufacturer) revert DrugTraceNotManufacturer(account, member, manufacturer);
         return member;
     }

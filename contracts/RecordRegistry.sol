@@ -34,7 +34,7 @@ contract RecordRegistry is IRecordRegistry {
 
     /// @inheritdoc IRecordRegistry
     function anchor(bytes32 recordHash, bytes32 leaf) external returns (bytes32) {
-        _anchor(recordHash, leaf, Record(_hospital(), _time(), RecordOrigin.Single));
+        _anchor(recordHash, leaf, Record(_checkRole(msg.sender, Roles.HOSPITAL), _time(), RecordOrigin.Single));
         return leaf;
     }
 
@@ -45,7 +45,7 @@ contract RecordRegistry is IRecordRegistry {
     {
         uint256 n = recordHashes.length;
         if (n == 0 || leaves.length != n) revert RecordInvalidArrays(n, leaves.length);
-        Record memory stamp = Record(_hospital(), _time(), RecordOrigin.Single);
+        Record memory stamp = Record(_checkRole(msg.sender, Roles.HOSPITAL), _time(), RecordOrigin.Single);
         for (uint256 i = 0; i < n; ++i) {
             _anchor(recordHashes[i], leaves[i], stamp);
         }
@@ -54,7 +54,7 @@ contract RecordRegistry is IRecordRegistry {
 
     /// @inheritdoc IRecordRegistry
     function amend(bytes32 previousLeaf, bytes32 recordHash, bytes32 leaf) external returns (bytes32) {
-        address hospital = _hospital();
+        address hospital = _checkRole(msg.sender, Roles.HOSPITAL);
         _checkAmendable(previousLeaf, hospital);
         _anchor(recordHash, leaf, Record(hospital, _time(), RecordOrigin.Single));
         _supersededBy[previousLeaf] = leaf;
@@ -64,7 +64,7 @@ contract RecordRegistry is IRecordRegistry {
 
     /// @inheritdoc IRecordRegistry
     function anchorBatch(bytes32 root, uint32 leafCount, string calldata uri) external returns (bytes32) {
-        address hospital = _hospital();
+        address hospital = _checkRole(msg.sender, Roles.HOSPITAL);
         if (root == bytes32(0) || leafCount == 0) revert RecordInvalidBatch(root, leafCount);
         Batch storage batch = _batches[root];
         if (batch.hospital != address(0)) revert RecordBatchAlreadyAnchored(root, batch.hospital, batch.anchoredAt);
@@ -98,7 +98,7 @@ contract RecordRegistry is IRecordRegistry {
         external
         returns (bytes32 leaf)
     {
-        address hospital = _hospital();
+        address hospital = _checkRole(msg.sender, Roles.HOSPITAL);
         _checkPurpose(purpose);
         leaf = _storedLeaf(recordHash, patient, salt, dataClass);
         _checkPermitted(patient, hospital, purpose, uint64(1) << dataClass);
@@ -110,7 +110,7 @@ contract RecordRegistry is IRecordRegistry {
         external
         returns (bytes32[] memory leaves)
     {
-        address hospital = _hospital();
+        address hospital = _checkRole(msg.sender, Roles.HOSPITAL);
         _checkPurpose(purpose);
         uint256 n = openings.length;
         if (n == 0 || n > MAX_ACCESS_BATCH) revert RecordInvalidAccessCount(n, MAX_ACCESS_BATCH);
@@ -230,10 +230,10 @@ contract RecordRegistry is IRecordRegistry {
         if (next != bytes32(0)) revert RecordAlreadySuperseded(leaf, next);
     }
 
-    /// @dev The caller's hospital (member address); reverts unless the caller holds HOSPITAL for an active member.
-    function _hospital() private view returns (address hospital) {
-        hospital = _consortium.authorizedMember(msg.sender, Roles.HOSPITAL);
-        if (hospital == address(0)) revert RecordUnauthorized(msg.sender, Roles.HOSPITAL);
+    /// @dev The active member `account` acts for with `role`; reverts otherwise.
+    function _checkRole(address account, bytes32 role) private view returns (address member) {
+        member = _consortium.authorizedMember(account, role);
+        if (member == address(0)) revert RecordUnauthorized(account, role);
     }
 
     /// @dev DESIGN §6.5 leaf: OpenZeppelin StandardMerkleTree's double hash of the ABI-encoded values.
