@@ -14,6 +14,9 @@ from helpers import admit, roles
 
 # Salt keys in test stores may be plaintext (medchain.store.secrets); the tests of sealed keys clear this.
 os.environ.setdefault("MEDCHAIN_INSECURE_STORE", "1")
+# pytest-xdist's workers export COLUMNS=80; a user's piped `medchain` has none (bash does not export it), and
+# the CLI's tables are sized from it. Tests that want a width pass it to the CliRunner themselves.
+os.environ.pop("COLUMNS", None)
 
 #: test folders whose tests run against brownie's chain and are reverted after each test
 _CHAIN_TEST_DIRS = ("unit", "integration", "stateful")

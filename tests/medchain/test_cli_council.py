@@ -17,14 +17,9 @@ from web3 import Web3
 from medchain import consortium as svc
 from medchain import tx
 from medchain.artifacts import load_artifact
-from medchain.cli import app
-from medchain.cli import council as council_cmd
 from medchain.deploy import write_manifest
 from medchain.errors import InputError
 from medchain.node import Anvil
-
-if not any(group.name == "council" for group in app.registered_groups):
-    app.add_typer(council_cmd.app, name="council")  # until the root app registers the group
 
 HOSPITAL, INSURER = 3, 4  # node account indexes
 KEY1, KEY2 = 11, 12

@@ -12,12 +12,7 @@ import pytest
 from test_consent_service import GUARDIAN_KEY, PATIENT_KEY, Env, build_env, travel
 
 from medchain import consent, consortium, tx
-from medchain.cli import app
-from medchain.cli import consent as consent_cmd
 from medchain.node import Anvil
-
-if not any(group.name == "consent" for group in app.registered_groups):
-    app.add_typer(consent_cmd.app, name="consent")  # until the root app registers the group
 
 KEYS = {"MEDCHAIN_PRIVATE_KEY_PATIENT": PATIENT_KEY, "MEDCHAIN_PRIVATE_KEY_GUARDIAN": GUARDIAN_KEY}
 HOSPITAL, HOSPITAL_B, AUDITOR = "3", "4", "10"  # node account indexes

@@ -16,9 +16,6 @@ from medchain.cli import consent as consent_cmd
 from medchain.errors import InputError
 from medchain.signing import ConsentGrant, ConsentRevoke, Domain
 
-if not any(group.name == "consent" for group in app.registered_groups):
-    app.add_typer(consent_cmd.app, name="consent")  # until the root app registers the group
-
 PATIENT_KEY = "0x" + "11" * 32
 PATIENT = Account.from_key(PATIENT_KEY)
 GUARDIAN = Account.from_key("0x" + "33" * 32)

@@ -15,15 +15,10 @@ from web3.logs import DISCARD
 
 from medchain import tx
 from medchain.artifacts import load_artifact
-from medchain.cli import app
-from medchain.cli import drugs as drugs_cmd
 from medchain.codes import ROLE_BITS
 from medchain.deploy import write_manifest
 from medchain.gs1 import DrugCode, build_digital_link
 from medchain.node import Anvil
-
-if not any(group.name == "drugs" for group in app.registered_groups):
-    app.add_typer(drugs_cmd.app, name="drugs")  # until the root app registers the group
 
 GTIN, LOT = "09506000134352", "L2026"
 EXPIRY = dt.date.today() + dt.timedelta(days=300)

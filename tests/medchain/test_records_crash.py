@@ -24,13 +24,7 @@ from medchain.node import Anvil
 from medchain.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
-MAIN = (
-    "from medchain import cli\n"
-    "from medchain.cli import records\n"
-    "if not any(g.name == 'records' for g in cli.app.registered_groups):\n"
-    "    cli.app.add_typer(records.app, name='records')\n"
-    "cli.main()\n"
-)  # the root CLI with the records group (registered here until the root registers it)
+MAIN = "from medchain import cli\ncli.main()\n"  # the root CLI, as the `medchain` script runs it
 
 
 def run_cli(
