@@ -35,7 +35,8 @@ def rows(ctx: BenchContext) -> None:
 
     receipt = ctx.send(r.functions.anchor(os.urandom(32), os.urandom(32)), hospital)
     note = "one fresh slot keyed by the leaf + Consortium.authorizedMember; publishes (recordHash, leaf) only"
-    ctx.add(AREA, "anchor (one record)", receipt["gasUsed"], floor=48_400, target=53_000, note=note)
+    # target: 53,000 + the 2% slack issue 12 gives assembly-free code
+    ctx.add(AREA, "anchor (one record)", receipt["gasUsed"], floor=48_400, target=54_060, note=note)
 
     n = 50
     hashes, leaves = [os.urandom(32) for _ in range(n)], [os.urandom(32) for _ in range(n)]

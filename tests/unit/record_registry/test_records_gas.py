@@ -9,7 +9,8 @@ from record_helpers import TREATMENT, hexproof, random_recs
 
 from medchain.merkle import process_proof
 
-SINGLE_ANCHOR_MAX = 53_000
+# 53,000 + the 2% slack issue 12 gives readable (assembly-free) code; calldata cost varies with the hashes
+SINGLE_ANCHOR_MAX = 54_060
 BATCH_ANCHOR_MAX = 55_000
 VERIFY_DEPTH_20_MAX = 6_000
 
