@@ -400,10 +400,12 @@ def submit_claims(
     not stop the others. With `dry_run` only the checks run (outcome ``checked`` or ``refused``).
     `from_block` (the ClaimsManager's deployment block) bounds the search for claims sent elsewhere."""
     money = currency(suite)
+    records = suite.records  # this store's record journal knows the source files of what it anchored
+    anchored = Journal(journal.conn, suite.w3.eth.chain_id, records.address) if records is not None else None
     results = []
     for entry in entries:
         try:
-            result = _submit_one(suite, entry, signer, journal, money, dry_run, from_block)
+            result = _submit_one(suite, entry, signer, journal, anchored, money, dry_run, from_block)
         except NodeLost:
             raise  # the journal keeps what was done; the same command resumes once the node is back
         except MedchainError as exc:  # a node hiccup on one claim is reported, the next claim still runs
@@ -419,6 +421,7 @@ def _submit_one(
     entry: ClaimEntry,
     signer: Signer,
     journal: ClaimJournal,
+    anchored: Journal | None,
     money: Currency,
     dry_run: bool,
     from_block: int,
@@ -429,7 +432,8 @@ def _submit_one(
     if known is not None:
         return known
     pre = preflight(suite, claim, sender, money)
-    pre.problems += _same_document_claimed(suite, claim, journal)
+    if anchored is not None:
+        pre.problems += _same_document_claimed(suite, claim, anchored)
     result.amount = money.fmt(pre.amount) if pre.amount is not None else None
     if not pre.ok:
         result.outcome, result.problems = "refused", pre.problems
@@ -440,18 +444,14 @@ def _submit_one(
     return _send(suite, entry, signer, journal, pre.amount, result)
 
 
-def _same_document_claimed(suite: Suite, claim: ClaimModel, journal: ClaimJournal) -> list[str]:
+def _same_document_claimed(suite: Suite, claim: ClaimModel, anchored: Journal) -> list[str]:
     """The duplicate-claim guard keys on the record hash, and one FHIR document has two (its bytes, its
     canonical JSON; SECURITY.md). Where this store anchored the evidence, its source file gives the other
     hash: refuse evidence whose other hash already backs a live claim."""
-    records = suite.records
-    if records is None:
-        return []
-    record_journal = Journal(journal.conn, suite.w3.eth.chain_id, records.address)
     claims = suite.require("claims")
     problems = []
     for i, evidence in enumerate(claim.evidence):
-        for other in sorted(record_journal.other_hashes(evidence.record_hash)):
+        for other in sorted(anchored.other_hashes(evidence.record_hash)):
             live = int(claims.functions.liveClaimOf(other).call())
             if live:
                 problems.append(
