@@ -1,9 +1,9 @@
 """Secrets at rest: what the store keeps secret (the hospitals' salt keys) is sealed with a passphrase.
 
-Key: scrypt (``hashlib.scrypt``, N=2^15, r=8, p=1) over the passphrase and a random 16-byte salt kept in
-the store (table ``store_secrets``), 32 bytes. Box: AES-256-GCM (pycryptodome, already pinned by brownie)
-with a random 12-byte nonce and the owning row's name as associated data, stored as ``nonce || ciphertext
-|| tag``. The same row holds a known text sealed with the key, so a wrong passphrase is told at once (a
+Key: scrypt (N=2^15, r=8, p=1) over the passphrase and a random 16-byte salt kept in the store (table
+``store_secrets``), 32 bytes. Box: AES-256-GCM with a random 12-byte nonce and the owning row's name as
+associated data, stored as ``nonce || ciphertext || tag``. Both come from the ``cryptography`` package.
+The same row holds a known text sealed with the key, so a wrong passphrase is told at once (a
 one-line :class:`~medchain.errors.ConfigError`), before anything is decrypted or written.
 
 The passphrase is given like the account keys are: ``MEDCHAIN_STORE_PASSPHRASE``, or
@@ -22,7 +22,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from Crypto.Cipher import AES
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from medchain.errors import ConfigError
 
@@ -84,27 +86,22 @@ def _derive(secret: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
     cache_key = (hashlib.sha256(secret).digest(), salt, n, r, p)
     key = _derived.get(cache_key)
     if key is None:
-        key = hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, maxmem=256 * 1024 * 1024, dklen=32)
+        key = Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(secret)
         _derived[cache_key] = key
     return key
 
 
 def _seal(key: bytes, plain: bytes, label: bytes) -> bytes:
     nonce = os.urandom(_NONCE)
-    cipher = AES.new(key, AES.MODE_GCM, nonce=nonce)
-    cipher.update(label)
-    body, tag = cipher.encrypt_and_digest(plain)
-    return nonce + body + tag
+    return nonce + AESGCM(key).encrypt(nonce, plain, label)  # AESGCM appends the 16-byte tag
 
 
 def _open(key: bytes, box: bytes, label: bytes) -> bytes | None:
     if len(box) < _NONCE + 16:
         return None
-    cipher = AES.new(key, AES.MODE_GCM, nonce=box[:_NONCE])
-    cipher.update(label)
     try:
-        return bytes(cipher.decrypt_and_verify(box[_NONCE:-16], box[-16:]))
-    except ValueError:  # the tag does not match: another key, or the box was altered
+        return AESGCM(key).decrypt(box[:_NONCE], box[_NONCE:], label)
+    except InvalidTag:  # the tag does not match: another key, or the box was altered
         return None
 
 

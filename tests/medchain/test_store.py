@@ -298,3 +298,27 @@ def test_claim_release_and_index_lookups_use_an_index(tmp_path: Path, plaintext_
     assert len(plans) >= 7
     for sql, plan in plans:
         assert not [step for step in plan if step.startswith("SCAN")], (sql[:200], plan)
+
+
+def test_the_sealed_format_is_plain_aes_gcm_and_scrypt_so_stores_sealed_before_still_open() -> None:
+    """Stores sealed by the first sealing release (pycryptodome's AES-GCM, hashlib's scrypt) open with the
+    `cryptography` package now, and the other way round: the box is ``nonce || ciphertext || tag``."""
+    import hashlib
+
+    from Crypto.Cipher import AES
+
+    from medchain.store import secrets
+
+    salt = bytes(range(16))
+    key = secrets._derive(b"correct horse", salt, 2**14, 8, 1)
+    assert key == hashlib.scrypt(b"correct horse", salt=salt, n=2**14, r=8, p=1, dklen=32)
+    nonce = bytes(12)
+    old = AES.new(key, AES.MODE_GCM, nonce=nonce)
+    old.update(b"row label")
+    body, tag = old.encrypt_and_digest(b"salt key bytes")
+    assert secrets._open(key, nonce + body + tag, b"row label") == b"salt key bytes"
+    assert secrets._open(key, nonce + body + tag, b"another row") is None
+    box = secrets._seal(key, b"new secret", b"row label")
+    again = AES.new(key, AES.MODE_GCM, nonce=box[:12])
+    again.update(b"row label")
+    assert again.decrypt_and_verify(box[12:-16], box[-16:]) == b"new secret"
