@@ -377,3 +377,36 @@ def test_relay_forwards_only_the_patients_own_requests_to_consortium_gateways(en
     assert far.status_code == 502 and far.json()["code"] == "gateway-refused"
     assert "(400): request expires" in far.json()["error"]  # the gateway's own one-line reason
     assert len(env.posts) == posts + 1
+
+
+def test_rate_limit_refills_and_keeps_a_bounded_table() -> None:
+    now = [0.0]
+    limit = RateLimit(burst=2, rate=0.5, max_clients=3, clock=lambda: now[0])
+    assert limit.take("a") is None and limit.take("a") is None
+    assert limit.take("a") == pytest.approx(2.0)  # one token comes back every 2 s
+    now[0] = 1.0
+    assert limit.take("a") == pytest.approx(1.0)
+    now[0] = 2.0
+    assert limit.take("a") is None
+    assert limit.take("b") is None  # another address has its own bucket
+    for client in ("c", "d", "e"):
+        limit.take(client)
+    assert len(limit._buckets) == 3  # the table is bounded; quiet clients are forgotten first
+    with pytest.raises(ValueError):
+        RateLimit(burst=0, rate=1)
+
+
+def test_gateway_override_and_cli_option(env: Env) -> None:
+    from medchain.cli.web import _overrides
+    from medchain.errors import InputError
+
+    overrides = _overrides([f"{env.chain.hospital_b}=http://10.9.8.7:8081/"])
+    gateways = PortalGateways(env.chain.w3, env.chain.suite, from_block=env.chain.deploy_block(),
+                              overrides=overrides)  # fmt: skip
+    urls = {g.hospital: g.url for g in gateways.gateways()}
+    assert urls[env.chain.hospital_b] == "http://10.9.8.7:8081"
+    assert urls[env.chain.hospital].startswith("http://127.0.0.1:")  # the published URI
+    with pytest.raises(InputError, match="MEMBER=URL"):
+        _overrides(["http://10.9.8.7:8081"])
+    with pytest.raises(InputError, match="must start with http"):
+        PortalGateways(env.chain.w3, env.chain.suite, overrides={env.chain.hospital: "ftp://x"})
