@@ -58,6 +58,7 @@ def serve(
         list[str] | None,
         typer.Option(
             "--gateway",
+            metavar="MEMBER=URL",
             help="MEMBER=URL: reach this hospital's record gateway at URL instead of the URI it publishes in "
             "Consortium (repeatable; MEMBER is its 0x address)",
         ),

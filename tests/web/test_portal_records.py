@@ -410,3 +410,47 @@ def test_gateway_override_and_cli_option(env: Env) -> None:
         _overrides(["http://10.9.8.7:8081"])
     with pytest.raises(InputError, match="must start with http"):
         PortalGateways(env.chain.w3, env.chain.suite, overrides={env.chain.hospital: "ftp://x"})
+
+
+def test_web_serve_wires_the_gateways_and_the_override(
+    env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`medchain web serve --gateway MEMBER=URL` on the real chain: the app it hands to uvicorn lists the
+    hospitals' gateways with the RecordRegistry's EIP-712 domain and uses the override."""
+    import warnings
+
+    from typer.testing import CliRunner
+
+    with warnings.catch_warnings():  # starlette nudges towards httpx2; httpx is what requirements pin
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from medchain.cli import app as cli
+    from medchain.deploy import write_manifest
+
+    manifest = tmp_path / "manifest.json"
+    write_manifest(env.chain.manifest, manifest)
+    captured: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: captured.update(app=app))
+    elsewhere = f"http://127.0.0.1:{free_port()}"  # nothing listens: the override is what is used
+    args = ["--rpc-url", env.chain.anvil.url, "--manifest", str(manifest), "web", "serve", "--store",
+            str(tmp_path / "index.sqlite"), "--gateway", f"{env.chain.hospital}={elsewhere}"]  # fmt: skip
+    result = CliRunner().invoke(cli, args, env={"MEDCHAIN_HOME": str(tmp_path / "home")})
+    assert result.exit_code == 0, result.output
+    client = TestClient(captured["app"])
+    config = client.get("/api/portal/config").json()["gateway"]
+    assert config["domain"]["verifyingContract"] == env.chain.suite.records.address
+    assert config["types"]["RecordRequest"][3] == {"name": "accessTx", "type": "bytes32"}
+    patient = Account.from_key(PATIENT_KEY)
+    key = "0x" + crypto.ResponseKey.generate().public.hex()
+    message = {"requester": patient.address, "patient": patient.address, "purpose": 1, "responseKey": key,
+               "requestId": "0x" + os.urandom(32).hex(), "expiresAt": 2**40}  # fmt: skip
+    doc = {"types": {"EIP712Domain": config["types"]["EIP712Domain"],
+                     "RecordListRequest": config["types"]["RecordListRequest"]},
+           "primaryType": "RecordListRequest", "domain": config["domain"], "message": message}  # fmt: skip
+    signature = "0x" + patient.sign_typed_data(full_message=doc).signature.hex()
+    posts = len(env.posts)
+    body = {"hospital": env.chain.hospital, "typedData": doc, "signature": signature}
+    down = client.post("/api/portal/gateway/records", json=body)
+    assert down.status_code == 503 and down.json()["code"] == "gateway-down"
+    assert len(env.posts) == posts  # the published gateway was not asked: the override was
