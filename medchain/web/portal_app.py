@@ -77,25 +77,21 @@ def _page(body: str) -> HTMLResponse:
     return HTMLResponse(body, headers={"Content-Security-Policy": SCRIPT_CSP})
 
 
+#: error class -> (HTTP status, code), the first match wins (subclasses before their bases)
+_STATUS: Final[tuple[tuple[type[Exception], int, str], ...]] = (
+    (SignatureExpired, 409, "expired"),
+    (BodyTooLarge, 413, "too-large"),
+    (GatewayUnavailable, 503, "gateway-down"),
+    (GatewayRefused, 502, "gateway-refused"),
+    (InputError, 400, "input"),
+    (ContractRevert, 422, "revert"),
+    (ConfigError, 503, "config"),
+    (ChainError, 503, "chain"),
+)
+
+
 def _error(exc: Exception) -> JSONResponse:
-    if isinstance(exc, SignatureExpired):
-        status, code = 409, "expired"
-    elif isinstance(exc, BodyTooLarge):
-        status, code = 413, "too-large"
-    elif isinstance(exc, GatewayUnavailable):
-        status, code = 503, "gateway-down"
-    elif isinstance(exc, GatewayRefused):
-        status, code = 502, "gateway-refused"
-    elif isinstance(exc, InputError):
-        status, code = 400, "input"
-    elif isinstance(exc, ContractRevert):
-        status, code = 422, "revert"
-    elif isinstance(exc, ConfigError):
-        status, code = 503, "config"
-    elif isinstance(exc, ChainError):
-        status, code = 503, "chain"
-    else:
-        status, code = 500, "internal"
+    status, code = next(((s, c) for kind, s, c in _STATUS if isinstance(exc, kind)), (500, "internal"))
     return JSONResponse({"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__, "code": code},
                         status_code=status)  # fmt: skip
 

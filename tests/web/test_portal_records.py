@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,8 +178,24 @@ def download(page: Any, path: Path) -> bytes:
     return Path(saved.path()).read_bytes()
 
 
+def download_after(page: Any, path: Path, change: Callable[[Path], Any], expected: str) -> Any:
+    """Clicks the download of `path` once `change` has altered the hospital's copy (put back afterwards);
+    the page must reach `expected`. Returns the record's row."""
+    row, data = item(page, path), path.read_bytes()
+    change(path)
+    try:
+        row.locator("button.download").click()
+        reached = wait_state(page, expected, "downloaded", "error")
+    finally:
+        path.write_bytes(data)
+    assert reached == expected, page.text_content("#message")
+    return row
+
+
 def test_patient_lists_and_downloads_own_records_verified_in_the_browser(env: Env) -> None:
     page = env.page()
+    traffic: list[Any] = []  # every exchange of the page with the portal server
+    page.on("requestfinished", lambda request: traffic.append(request))
     assert connect_and_list(env, page) == "listed", page.text_content("#message")
     assert page.locator("#gateway-records li.record").count() == 5
     assert "5 record" in page.text_content("#message")
@@ -192,6 +208,13 @@ def test_patient_lists_and_downloads_own_records_verified_in_the_browser(env: En
         )
         assert item(page, env.files[name]).get_attribute("data-verified") == "true"
     assert "batch-anchored" in item(page, env.files["ct1"]).text_content()
+    # the portal server saw ciphertext only: no record's bytes (raw or base64) in anything sent or answered
+    api = [r for r in traffic if "/api/portal/" in r.url]
+    seen = b"".join((r.post_data_buffer or b"") + r.response().body() for r in api)
+    assert any("/api/portal/gateway/fetch" in r.url for r in api)
+    for name in ("binary", "fhir", "ct1"):
+        content = env.files[name].read_bytes()
+        assert content[:40] not in seen and crypto.b64(content)[:40].encode() not in seen, name
     shoot(page, "portal-records-downloaded")
     # what the wallet signed is exactly the typed data the Python side builds and the gateway checks
     signed = page.evaluate("window.__wallet.signed")
@@ -239,17 +262,8 @@ def test_gateway_down_is_a_message_and_nothing_is_listed(env: Env) -> None:
 def test_gateway_refusal_shows_its_one_line_reason(env: Env) -> None:
     page = env.page()
     assert connect_and_list(env, page) == "listed", page.text_content("#message")
-    doomed = env.files["doomed"]
-    row = item(page, doomed)
-    data = doomed.read_bytes()
-    doomed.unlink()  # the hospital's export lost the file after listing it
-    try:
-        row.locator("button.download").click()
-        assert wait_state(page, "gateway-refused", "downloaded", "error") == "gateway-refused", (
-            page.text_content("#message")
-        )
-    finally:
-        doomed.write_bytes(data)
+    # the hospital's export lost the file after listing it
+    row = download_after(page, env.files["doomed"], Path.unlink, "gateway-refused")
     text = page.text_content("#message")
     assert "Hospital A's record gateway refused the request" in text
     assert "(404): record 0x" in text and "no longer in this hospital's export" in text
@@ -262,15 +276,8 @@ def test_record_altered_at_the_hospital_fails_its_hash_check_in_the_browser(env:
     page = env.page()
     assert connect_and_list(env, page) == "listed", page.text_content("#message")
     doomed = env.files["doomed"]
-    data, row = doomed.read_bytes(), item(page, doomed)
-    doomed.write_text("Ferritin 8 ug/L\n")  # altered after anchoring: the gateway serves it, encrypted
-    try:
-        row.locator("button.download").click()
-        assert wait_state(page, "verify-failed", "downloaded", "error") == "verify-failed", page.text_content(
-            "#message"
-        )
-    finally:
-        doomed.write_bytes(data)
+    # altered after anchoring: the gateway serves it (encrypted), the browser finds it is not the anchored one
+    row = download_after(page, doomed, lambda p: p.write_text("Ferritin 8 ug/L\n"), "verify-failed")
     text = page.text_content("#message")
     anchored = "0x" + hash_file(doomed).record_hash.hex()
     assert "nothing was saved" in text and f"not to the anchored {anchored}" in text
