@@ -64,11 +64,14 @@ $(STAMPS)/apt:
 	else echo "note: run 'sudo apt-get install chromium fonts-noto-cjk' for the screenshot tests"; fi
 	@touch $@
 
-# the portal / check pages' third-party script, copied from node_modules (pinned in package.json)
+# the portal / check pages' third-party scripts from node_modules (pinned in package.json): canonicalize copied,
+# the record gateway's crypto (eciesjs, ethers' ABI + keccak; tools/web-vendor/gateway-crypto.js) bundled by esbuild
 WEB_VENDOR := medchain/web/static/vendor
-$(STAMPS)/web-vendor: $(STAMPS)/npm
+$(STAMPS)/web-vendor: $(STAMPS)/npm tools/web-vendor/gateway-crypto.js
 	mkdir -p $(WEB_VENDOR)
 	cp node_modules/canonicalize/lib/canonicalize.js $(WEB_VENDOR)/canonicalize.js
+	esbuild tools/web-vendor/gateway-crypto.js --bundle --format=esm --platform=browser --minify \
+		--legal-comments=eof --log-level=warning --outfile=$(WEB_VENDOR)/gateway-crypto.js
 	@touch $@
 
 # issue 17: `source .venv/bin/activate` also puts node_modules/.bin on PATH (anvil for `brownie console`), once

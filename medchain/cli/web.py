@@ -1,7 +1,9 @@
 """`medchain web serve`: the consumer verification page, the patient portal and the record check page.
 
 No key is loaded unless `--relay` is given: then the acting account (`medchain --account NAME`) relays
-patients' signed consents and pays their gas."""
+patients' signed consents and pays their gas. The portal's record download reaches each hospital's gateway
+at the endpoint URI the member publishes in Consortium; `--gateway MEMBER=URL` overrides it for this server
+(a hospital's own gateway on its internal network, say)."""
 
 from __future__ import annotations
 
@@ -52,6 +54,15 @@ def serve(
         Path | None,
         typer.Option("--store", help="event index for the portal's disclosures (default: the chain's store)"),
     ] = None,
+    gateway: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--gateway",
+            metavar="MEMBER=URL",
+            help="MEMBER=URL: reach this hospital's record gateway at URL instead of the URI it publishes in "
+            "Consortium (repeatable; MEMBER is its 0x address)",
+        ),
+    ] = None,
 ) -> None:
     """Serve /01/{gtin}/10/{lot}/21/{serial} and a scan form at /, the patient portal at /portal and the
     record check page at /check (each when its contract is deployed) until interrupted."""
@@ -86,17 +97,33 @@ def serve(
         conn = open_store(store or default_store_path(int(w3.eth.chain_id)))
         relayer = st.signer() if relay else None
         portal = PortalService(w3, suite, conn, relayer, from_block=st.deploy_block())
+    gateways = None
     if getattr(suite, "records", None) is not None:
         from medchain.web.check import RecordCheck
+        from medchain.web.portal_gateway import PortalGateways
+
+        gateways = PortalGateways(
+            w3, suite, from_block=st.deploy_block(), overrides=_overrides(gateway or [])
+        )
 
         check = RecordCheck(w3, suite, from_block=st.deploy_block())
         checker = (check.lookup, check.evidence)
     tz = dt.timezone(dt.timedelta(hours=utc_offset))
     application = create_app(lookup if contract is not None else None, resolver, tz=tz, portal=portal,
-                             checker=checker)  # fmt: skip
+                             checker=checker, gateways=gateways)  # fmt: skip
     pages = [f"verification page on http://{host}:{port}/ (QR resolver {resolver})"]
     if portal is not None:
         pages.append(f"patient portal on http://{host}:{port}/portal" + (" (relaying)" if relay else ""))
         pages.append(f"record check on http://{host}:{port}/check")
     typer.echo("; ".join(pages) + "; Ctrl-C stops it", err=True)
     uvicorn.run(application, host=host, port=port, log_level="info", server_header=False)
+
+
+def _overrides(values: list[str]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        member, sep, url = value.partition("=")
+        if not sep or not member.strip() or not url.strip():
+            raise InputError(f"--gateway {value!r}: write MEMBER=URL, e.g. 0xAbc…=http://10.0.0.5:8081")
+        out[member.strip()] = url.strip()
+    return out

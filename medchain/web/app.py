@@ -43,7 +43,8 @@ from medchain.web.view import Alert, Text, build_view
 if TYPE_CHECKING:
     from medchain.drugs import DrugStatus
     from medchain.web.portal import PortalService
-    from medchain.web.portal_app import RecordChecker
+    from medchain.web.portal_app import Limits, RecordChecker
+    from medchain.web.portal_gateway import PortalGateways
 
 __all__ = ["Lookup", "create_app"]
 
@@ -74,12 +75,15 @@ def create_app(
     portal: PortalService | None = None,
     checker: RecordChecker | None = None,
     check_page: bool = False,
+    gateways: PortalGateways | None = None,
+    limits: Limits | None = None,
 ) -> FastAPI:
     """The verification app. `lookup(gtin, lot, serial)` answers from the chain (typically
     ``medchain.drugs.lookup`` bound to a Web3 and the DrugTrace contract; None: no DrugTrace, packs are
     answered "unavailable"); `resolver` is the host the printed QR codes name (shown on the page as the
-    canonical link); `tz` is used for dates. `portal` adds the patient portal, `checker` (or `check_page`
-    alone, hashing without lookups) the record check page."""
+    canonical link); `tz` is used for dates. `portal` adds the patient portal (with `gateways`, its record
+    download through the hospitals' gateways; `limits`, its per-address rate limits), `checker` (or
+    `check_page` alone, hashing without lookups) the record check page."""
     build_digital_link(DrugCode("09506000134352"), resolver)  # validate the resolver early
     app = FastAPI(title="MedChain drug verification", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
@@ -144,7 +148,7 @@ def create_app(
     if portal is not None:
         from medchain.web.portal_app import add_portal
 
-        add_portal(app, portal)
+        add_portal(app, portal, gateways, limits)
     if checker is not None or check_page or portal is not None:
         from medchain.web.portal_app import add_check
 

@@ -117,23 +117,28 @@ def portal_page(*, root: str = "") -> Html:
         ),
         tag("input", type="file", id="evidence-file", accept=".json,application/json"),
         tag("ul", id="record-list", class_="rows"),
+        tag("h3", _bi(Text("从医院网关下载", "Download from a hospital's gateway"))),
         tag(
             "p",
-            tag(
-                "button",
-                "从医院网关下载 · Download from the hospital gateway",
-                type="button",
-                disabled=True,
-                id="gateway-download",
-            ),  # fmt: skip
+            "选择医院,在钱包中签名请求。病历在您的浏览器中解密并与链上记录核对,本服务器只转发密文。",
             tag(
                 "span",
-                "病历交换(医院网关)尚未接入本门户。"
-                " · Record exchange (the hospitals' gateway) is not connected to this portal yet.",
-                class_="hint",
-                id="gateway-hook",
+                "Choose a hospital and sign the request in your wallet. Your records are decrypted in your "
+                "browser and checked against the chain; this server only forwards ciphertext.",
+                class_="en",
+                lang="en",
             ),
+            class_="hint",
         ),
+        tag("label", _bi(Text("医院", "Hospital")), for_="gateway-hospital"),
+        tag("select", id="gateway-hospital", name="hospital"),
+        tag(
+            "button",
+            "在钱包中签名并列出我的病历 · Sign in wallet and list my records",
+            type="button",
+            id="gateway-list",
+        ),
+        tag("ul", id="gateway-records", class_="rows"),
         hidden=True,
     )
     intro = tag(

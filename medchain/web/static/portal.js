@@ -1,9 +1,11 @@
 // Patient portal: connect an EIP-1193 wallet, show consents / history / disclosures, grant and revoke.
 // The wallet signs DESIGN §6.4 typed data (eth_signTypedData_v4) built by the server from the chain; the
 // hospital running the portal relays it, or the patient sends the same change as an own transaction.
+// "My records" (evidence packages, and downloads through the hospitals' record gateways): portal-records.js.
 import {
   ApiError, api, bi, clearMessage, el, evidenceView, facts, readJsonFile, say, setState, short, when,
 } from './common.js';
+import { setupRecords } from './portal-records.js';
 
 const POLL_MS = 4000;
 const CATEGORY_ZH = {
@@ -68,6 +70,7 @@ async function loadConfig() {
     $('via-relay').disabled = true;
     $('via-wallet').checked = true;
   }
+  setupRecords({ config, account: () => state.account, wallet, onWalletError: walletError });
 }
 
 async function connect() {
