@@ -61,8 +61,16 @@ def script_lines(blocks: list[Block], logs: Path) -> list[str]:
         "set -euo pipefail",
         "set -m",  # job control: every background server leads its own process group
         "servers=()",
-        'stop() { for pid in "${servers[@]}"; do kill -TERM -- -"$pid" 2>/dev/null || true; done; '
-        "wait 2>/dev/null || true; medchain sandbox stop >/dev/null 2>&1 || true; }",
+        # SIGTERM to each server's group; a server still up 10 s later gets SIGKILL; then the sandbox stops
+        "stop() {",
+        '  for pid in "${servers[@]}"; do kill -TERM -- -"$pid" 2>/dev/null || true; done',
+        '  for pid in "${servers[@]}"; do',
+        '    for _ in $(seq 50); do kill -0 -- -"$pid" 2>/dev/null || break; sleep 0.2; done',
+        '    kill -KILL -- -"$pid" 2>/dev/null || true',
+        "  done",
+        "  wait 2>/dev/null || true",
+        "  medchain sandbox stop >/dev/null 2>&1 || true",
+        "}",
         "trap stop EXIT",
     ]
     for number, block in enumerate(blocks, start=1):
@@ -117,6 +125,44 @@ def test_marker_convention_finds_the_blocks() -> None:
     assert with_ports("curl http://127.0.0.1:8090/x --port 8090 0x8090ab", ports) == (
         f"curl http://127.0.0.1:{ports['8090']}/x --port {ports['8090']} 0x8090ab"
     )
+
+
+def _run_harness(blocks: list[Block], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    logs = tmp_path / "logs"
+    logs.mkdir(exist_ok=True)
+    script = with_ports("\n".join(script_lines(blocks, logs)), free_ports(blocks))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDCHAIN_")}
+    return subprocess.run(
+        ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_harness_serves_in_the_background_and_stops_the_server(tmp_path: Path) -> None:
+    """A server block answers the blocks after it and is gone once the script ends (here Python's own
+    http.server stands in for `medchain web serve`, so this check needs no chain)."""
+    (tmp_path / "hello.txt").write_text("hello\n")
+    blocks = [
+        Block("python3 -m http.server 8090 --bind 127.0.0.1", "http://127.0.0.1:8090/hello.txt"),
+        Block("curl -fsS http://127.0.0.1:8090/hello.txt -o got.txt"),
+    ]
+    result = _run_harness(blocks, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "got.txt").read_text() == "hello\n"
+    port = re.search(r"Serving HTTP on \S+ port (\d+)", (tmp_path / "logs" / "server-1.log").read_text())
+    assert port is not None
+    probe = subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port[1]}/"], check=False)
+    assert probe.returncode != 0, "the background server outlived the script"
+
+
+def test_harness_fails_when_a_server_dies_before_it_answers(tmp_path: Path) -> None:
+    blocks = [
+        Block("echo 'no such gateway' >&2; exit 3", "http://127.0.0.1:8090/metadata"),
+        Block("touch ran"),
+    ]
+    result = _run_harness(blocks, tmp_path)
+    assert result.returncode == 1
+    assert "server of block 1 died:" in result.stdout and "no such gateway" in result.stdout
+    assert not (tmp_path / "ran").exists()
 
 
 def test_every_readme_command_block_runs_or_says_why_not() -> None:
