@@ -81,9 +81,11 @@ $(STAMPS)/activate: $(STAMPS)/venv
 		"$(CURDIR)" >> $(VENV)/bin/activate
 	@touch $@
 
-# issue 17: brownie knows the project's networks (medchain-local, medchain-besu, ...); `true` replaces them
+# issue 17: brownie knows the project's networks (medchain-local, medchain-besu, ...), replacing older copies.
+# Not `brownie networks import FILE true`: brownie 1.22 passes "true" on as a string, its import refuses it with
+# "Invalid arguments" and exits 0, so nothing was imported; the same function called with a real bool works.
 $(STAMPS)/networks: $(STAMPS)/venv network-config/medchain-networks.yaml
-	$(VENV)/bin/brownie networks import network-config/medchain-networks.yaml true >/dev/null
+	$(PY) -c 'from brownie._cli.networks import _import; _import("network-config/medchain-networks.yaml", True)' >/dev/null
 	@touch $@
 
 bootstrap: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/solc $(STAMPS)/hardhat $(STAMPS)/apt $(STAMPS)/web-vendor \
