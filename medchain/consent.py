@@ -87,7 +87,6 @@ __all__ = [
 
 FILE_FORMAT = "medchain-signed-consent"
 FILE_VERSION = 1
-ZERO_ADDRESS = "0x" + "00" * 20
 EMERGENCY = PURPOSES["EMERGENCY"]
 DEFAULT_TTL = 7 * 86_400  # a signature's default lifetime (deadline = now + this)
 
