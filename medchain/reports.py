@@ -27,13 +27,13 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from eth_utils import to_checksum_address
 from web3 import Web3
 
+from medchain.addresses import ZERO_ADDRESS as ZERO
 from medchain.addresses import checked_address
 from medchain.codes import PURPOSE_NAMES, class_names, role_names
 from medchain.errors import ConfigError, InputError
@@ -43,6 +43,7 @@ from medchain.indexer import (
     events_touching_any,
     index_info,
 )
+from medchain.money import format_units
 from medchain.store import Connection
 from medchain.text import utc_text
 
@@ -94,8 +95,6 @@ CATEGORIES: dict[str, str] = {
     "other": "Other",
 }
 
-ZERO = "0x" + "00" * 20
-
 
 # ---------------------------------------------------------------------------------------------------
 # data
@@ -109,11 +108,7 @@ class Money:
     symbol: str = ""
 
     def format(self, units: int) -> str:
-        if self.decimals is None:
-            return f"{int(units):,} units"
-        value = Decimal(int(units)).scaleb(-self.decimals)
-        text = f"{value:,.{self.decimals}f}"
-        return f"{text} {self.symbol}".strip()
+        return format_units(units, self.decimals, self.symbol)
 
     @classmethod
     def of_token(cls, token: Any) -> Money:
