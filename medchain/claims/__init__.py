@@ -20,6 +20,7 @@ from __future__ import annotations
 from medchain.claims.admin import (
     create_policy,
     deposit_reserve,
+    policy_window,
     release_reserve,
     reserve_status,
     set_settings,
@@ -86,6 +87,7 @@ __all__ = [
     "parse_reason",
     "pay",
     "payout_status",
+    "policy_window",
     "preflight",
     "queue",
     "reject",

@@ -8,9 +8,25 @@ from eth_utils import to_checksum_address
 from web3.logs import DISCARD
 
 from medchain import tx
-from medchain.chain import Signer, signer_address
+from medchain.chain import Signer, latest_time, signer_address
 from medchain.claims.onchain import PolicyInfo, erc20, get_policy, insurer_of
 from medchain.contracts import Suite
+from medchain.errors import InputError
+from medchain.timeparse import parse_time
+
+
+def policy_window(
+    suite: Suite, valid_from: str | None, until: str | None = None, days: int | None = None
+) -> tuple[int, int]:
+    """A policy's validity window from people's words (see medchain.timeparse; relative times count from the
+    chain's clock): `valid_from` (None = now) to `until`, or to `days` days after the start."""
+    now = latest_time(suite.w3)
+    start = parse_time(valid_from, now, "--from")
+    if days is not None:
+        return start, parse_time(f"+{days}d", start, "--days")
+    if until is None:
+        raise InputError("give the end of the policy (--until) or its length (--days)")
+    return start, parse_time(until, now, "--until")
 
 
 def create_policy(
