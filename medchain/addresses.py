@@ -12,7 +12,10 @@ from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
 from medchain.errors import InputError
 
-__all__ = ["address_problem", "checked_address"]
+__all__ = ["ZERO_ADDRESS", "address_problem", "checked_address"]
+
+#: the zero address: "no such member / record / policy" in contract answers, "none" in arguments
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def _normalised(value: str) -> str:

@@ -153,6 +153,12 @@ def latest_time(w3: Web3) -> int:
     return int(w3.eth.get_block("latest")["timestamp"])
 
 
+def head(w3: Web3) -> dict[str, int]:
+    """The latest block's number and base fee (0 on a chain without EIP-1559)."""
+    latest = w3.eth.get_block("latest")
+    return {"block": int(latest["number"]), "baseFeePerGas": int(latest.get("baseFeePerGas", 0) or 0)}
+
+
 class BlockTimes:
     """Timestamps of blocks, each fetched once: event lists name the same block many times."""
 

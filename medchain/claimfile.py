@@ -51,6 +51,7 @@ from pydantic.alias_generators import to_camel
 from medchain.addresses import address_problem, checked_address
 from medchain.codes import parse_data_class
 from medchain.errors import InputError, one_line
+from medchain.money import scaled_units
 from medchain.text import MAX_JSON_DEPTH, json_depth
 
 __all__ = [
@@ -175,10 +176,7 @@ class ClaimModel(_Model):
 
     def amount_units(self, decimals: int) -> int:
         """The amount in token base units; InputError if it has more decimals than the token."""
-        units = self.amount.scaleb(decimals)
-        if units != units.to_integral_value():
-            raise InputError(f"amount {self.amount} has more than {decimals} decimal places")
-        return int(units)
+        return scaled_units(self.amount, decimals)
 
     @property
     def claim_ref(self) -> bytes:

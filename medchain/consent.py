@@ -51,6 +51,7 @@ from medchain.codes import ALL_CLASSES, PURPOSE_NAMES, PURPOSES, class_names
 from medchain.errors import ChainError, ConfigError, InputError
 from medchain.signing import ConsentGrant, ConsentMessage, ConsentRevoke, Domain
 from medchain.text import check_json_depth
+from medchain.timefmt import iso
 
 __all__ = [
     "FILE_FORMAT",
@@ -87,7 +88,6 @@ __all__ = [
 
 FILE_FORMAT = "medchain-signed-consent"
 FILE_VERSION = 1
-ZERO_ADDRESS = "0x" + "00" * 20
 EMERGENCY = PURPOSES["EMERGENCY"]
 DEFAULT_TTL = 7 * 86_400  # a signature's default lifetime (deadline = now + this)
 
@@ -142,7 +142,7 @@ def build_grant(
     """A ConsentGrant with the domain and (unless given) the nonce read from the chain; the deadline defaults
     to the latest block's time + DEFAULT_TTL."""
     domain = domain_of(registry)
-    nonce = int(registry.functions.nonces(patient).call()) if nonce is None else nonce
+    nonce = nonce_of(registry, patient) if nonce is None else nonce
     deadline = latest_time(registry.w3) + DEFAULT_TTL if deadline is None else deadline
     msg = ConsentGrant(patient, grantee, purpose, data_classes, valid_from, valid_until, nonce, deadline)
     return msg, domain
@@ -159,7 +159,7 @@ def build_revoke(
 ) -> tuple[ConsentRevoke, Domain]:
     """A ConsentRevoke with domain and nonce from the chain (see `build_grant`)."""
     domain = domain_of(registry)
-    nonce = int(registry.functions.nonces(patient).call()) if nonce is None else nonce
+    nonce = nonce_of(registry, patient) if nonce is None else nonce
     deadline = latest_time(registry.w3) + DEFAULT_TTL if deadline is None else deadline
     return ConsentRevoke(patient, grantee, purpose, nonce, deadline), domain
 
@@ -403,8 +403,8 @@ class HistoryEntry:
         a = self.args
         purpose = PURPOSE_NAMES.get(int(a.get("purpose", 0)), "")
         if self.event == "ConsentGranted":
-            start = utc(int(a["validFrom"])) if a["validFrom"] else "at once"
-            until = utc(int(a["validUntil"])) if a["validUntil"] else "no end"
+            start = iso(int(a["validFrom"])) if a["validFrom"] else "at once"
+            until = iso(int(a["validUntil"])) if a["validUntil"] else "no end"
             classes = classes_text(int(a["dataClasses"]))
             return f"granted {purpose} to {a['grantee']}: {classes} (from {start}, until {until})"
         if self.event == "ConsentRevoked":
@@ -414,7 +414,7 @@ class HistoryEntry:
         if self.event == "GuardianActed":
             return f"guardian {a['guardian']} acted for the patient"
         if self.event == "GuardianSet":
-            return f"guardian {a['guardian']} appointed until {utc(int(a['until']))}"
+            return f"guardian {a['guardian']} appointed until {iso(int(a['until']))}"
         if self.event == "GuardianRemoved":
             return f"guardian {a['guardian']} removed"
         if self.event == "EmergencyOpened":
@@ -669,13 +669,9 @@ def gas_profile(
 # ---- input and display helpers ----
 
 
-def utc(seconds: int) -> str:
-    """A unix time as ``2027-01-31 12:00:00Z``; beyond the calendar (e.g. a `2**256 - 1` "never" deadline)
-    the number itself."""
-    try:
-        return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(seconds))
-    except (OverflowError, OSError, ValueError):
-        return f"unix {seconds}"
+#: times are formatted by medchain.timefmt.iso; this name stays only for medchain.web.portal (its own helper
+#: changes that module now) and goes once the portal calls timefmt.iso itself
+utc = iso
 
 
 def classes_text(bitmap: int) -> str:
@@ -689,6 +685,12 @@ def check_classes(data_classes: int) -> int:
     return data_classes
 
 
-def now() -> int:
-    """The local clock (for offline signing, where no block time is available)."""
-    return int(time.time())
+def now(registry: Contract | None = None) -> int:
+    """What consent periods and deadlines are measured against: the block time of `registry`'s chain, or
+    the local clock with no registry (offline signing, where no block time is available)."""
+    return int(time.time()) if registry is None else latest_time(registry.w3)
+
+
+def nonce_of(registry: Contract, patient: str) -> int:
+    """The patient's current EIP-712 nonce: the next signed consent must carry it."""
+    return int(registry.functions.nonces(patient).call())

@@ -22,7 +22,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from medchain import tx
-from medchain.addresses import checked_address
+from medchain.addresses import ZERO_ADDRESS, checked_address
 from medchain.chain import Signer, signer_address
 from medchain.codes import ROLES, parse_roles, role_names
 from medchain.errors import ChainError, InputError
@@ -60,8 +60,6 @@ __all__ = [
     "update_profile",
     "withdraw_operator_offer",
 ]
-
-ZERO_ADDRESS = "0x" + "00" * 20
 
 
 class MemberStatus(IntEnum):

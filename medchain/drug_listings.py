@@ -1,4 +1,5 @@
-"""What exists in DrugTrace: products, batches, shipments (`medchain drugs products|batches|shipments`).
+"""What exists in DrugTrace: products, batches, shipments, prefixes (`medchain drugs
+products|batches|shipments`, `medchain drugs product show`, `medchain drugs prefix show`).
 
 Candidates come from the contract's events (filtered on chain by their indexed fields); every row is read back
 from the contract's state, so a listing shows what holds now (a reassigned product's manufacturer, a received
@@ -13,9 +14,10 @@ from eth_utils import to_checksum_address
 from web3.contract import Contract
 
 from medchain.consortium import get_member
-from medchain.drugs import SHIPMENT_STATUS, batch_view
-from medchain.errors import MedchainError
-from medchain.serials import gtin14
+from medchain.drugs import SHIPMENT_STATUS, batch_view, member_or_none
+from medchain.errors import InputError, MedchainError
+from medchain.serials import gtin14, gtin_number
+from medchain.text import is_digits
 from medchain.timefmt import iso
 
 
@@ -48,6 +50,38 @@ def products(drugs: Contract, consortium: Contract, manufacturer: str | None = N
         rows.append({"gtin": gtin14(gtin), "name": name, "manufacturer": owner,
                      "manufacturerName": names(owner), "registeredAt": iso(registered)})  # fmt: skip
     return rows
+
+
+def product(drugs: Contract, gtin: str) -> dict[str, Any]:
+    """One product: its GTIN-14, name, manufacturer and registration time; InputError if it is not
+    registered."""
+    number = gtin_number(gtin)
+    manufacturer, registered, name = drugs.functions.getProduct(number).call()
+    if int(manufacturer, 16) == 0:
+        raise InputError(f"GTIN {gtin14(number)} is not registered")
+    return {"gtin": gtin14(number), "name": name, "manufacturer": manufacturer, "registeredAt": registered}
+
+
+def prefix_owner(drugs: Contract, code: str) -> dict[str, Any]:
+    """Who owns a GS1 Company Prefix (6-12 digits), or which assigned prefix a GTIN (8, 12, 13 or 14 digits)
+    falls in and who owns it."""
+    text = code.strip()
+    if len(text) in (8, 14) or (len(text) in (12, 13) and _is_gtin(text)):
+        owner, digits = drugs.functions.prefixOf(gtin_number(text)).call()
+        gtin = gtin14(gtin_number(text))
+        prefix = gtin[1 : 1 + int(digits)] if int(digits) else None
+        return {"gtin": gtin, "prefix": prefix, "manufacturer": member_or_none(owner)}
+    if not is_digits(text) or not 6 <= len(text) <= 12:
+        raise InputError(f"{code!r} is neither a 6-12 digit prefix nor a GTIN")
+    return {"prefix": text, "manufacturer": member_or_none(drugs.functions.prefixOwner(text).call())}
+
+
+def _is_gtin(text: str) -> bool:
+    try:
+        gtin_number(text)
+    except InputError:
+        return False
+    return True
 
 
 def batches(drugs: Contract, consortium: Contract, gtin: int | None = None,

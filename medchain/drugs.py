@@ -30,6 +30,7 @@ from web3.types import EventData, TxReceipt
 
 from medchain import drug_shipments, epcis, tx
 from medchain.abi import load_abi
+from medchain.addresses import ZERO_ADDRESS
 from medchain.chain import BlockTimes, Signer, signer_address
 from medchain.consortium import get_member
 from medchain.errors import InputError, MedchainError
@@ -84,7 +85,6 @@ __all__ = [
 
 BATCH_STATUS = ("NONE", "ACTIVE", "RECALLED")
 SHIPMENT_STATUS = ("NONE", "IN_TRANSIT", "RECEIVED", "CANCELLED", "RETURNED")
-ZERO_ADDRESS = "0x" + "00" * 20
 
 
 # ---------------------------------------------------------------------------------------------------

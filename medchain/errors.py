@@ -46,27 +46,24 @@ class NodeLost(ChainError):
 class ContractRevert(MedchainError):
     """A contract call or transaction reverted; custom errors are decoded to their name and arguments."""
 
-    def __init__(self, name: str, args: dict[str, Any] | None = None, raw: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        args: dict[str, Any] | None = None,
+        raw: str = "",
+        shown: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.args_dict: dict[str, Any] = dict(args or {})
         self.raw = raw
+        #: how some arguments read in the message (times as dates, amounts in token units), given by whoever
+        #: decoded the revert (medchain.reverts) or knows the token; `args_dict` keeps the raw values
+        self.shown: dict[str, str] = dict(shown or {})
         super().__init__(self.describe())
 
     def describe(self) -> str:
-        if not self.args_dict:
-            return f"{self.name}()"
-        shown = {k: _time(v) if _is_time(k, v) else _fmt(v) for k, v in self.args_dict.items()}
-        inner = ", ".join(f"{k}={v}" for k, v in shown.items())
+        inner = ", ".join(f"{k}={self.shown.get(k, _fmt(v))}" for k, v in self.args_dict.items())
         return f"{self.name}({inner})"
-
-
-#: custom-error arguments that are points in time (unix seconds): shown as ISO dates in UTC (issue 17)
-_TIME_NAMES = frozenset({"validFrom", "validUntil", "decideBy", "until", "expiry", "currentTime", "deadline"})
-
-
-def _is_time(name: str, value: Any) -> bool:
-    timely = name in _TIME_NAMES or name.endswith("At")
-    return timely and isinstance(value, int) and not isinstance(value, bool)
 
 
 #: custom-error arguments that are token amounts (ClaimsManager, OpenZeppelin ERC-20 errors)
@@ -77,19 +74,13 @@ AMOUNT_NAMES = frozenset({
 
 
 def in_token_units(exc: ContractRevert, fmt: Any) -> ContractRevert:
-    """The same revert with its amount arguments rendered by `fmt` (base units -> "1,000.00 tCNY")."""
-    args = {k: fmt(v) if k in AMOUNT_NAMES and isinstance(v, int) else v for k, v in exc.args_dict.items()}
-    return ContractRevert(exc.name, args, exc.raw)
+    """The same revert with its amount arguments shown by `fmt` (base units -> "1,000.00 tCNY")."""
+    amounts = {k: fmt(v) for k, v in exc.args_dict.items() if k in AMOUNT_NAMES and _is_int(v)}
+    return ContractRevert(exc.name, exc.args_dict, exc.raw, exc.shown | amounts)
 
 
-def _time(value: int) -> str:
-    """Unix seconds as an ISO date in UTC (as medchain.timefmt.iso; this module imports nothing of the
-    project); 0 and values past year 9999 (uint64 "never") stay numbers."""
-    import datetime as dt
-
-    if not 0 < value <= 253402300799:
-        return str(value)
-    return dt.datetime.fromtimestamp(value, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _fmt(value: Any) -> str:

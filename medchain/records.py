@@ -23,7 +23,7 @@ from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
 from medchain import ndjson, tx
-from medchain.addresses import checked_address
+from medchain.addresses import ZERO_ADDRESS, checked_address
 from medchain.chain import BlockTimes, Signer, signer_address
 from medchain.codes import DATA_CLASS_NAMES, PURPOSE_NAMES, ROLES, parse_data_class, parse_purpose
 from medchain.errors import ChainError, ContractRevert, InputError, NodeLost
@@ -63,7 +63,6 @@ __all__ = [
 ]
 
 EVIDENCE_FORMAT = "medchain-record-evidence/1"
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ZERO32 = b"\x00" * 32
 ORIGINS = {0: "none", 1: "single", 2: "batch"}
 MANY_CHUNK = 200  # records per anchorMany transaction (~5.2 M gas)

@@ -27,13 +27,13 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from eth_utils import to_checksum_address
 from web3 import Web3
 
+from medchain.addresses import ZERO_ADDRESS as ZERO
 from medchain.addresses import checked_address
 from medchain.codes import PURPOSE_NAMES, class_names, role_names
 from medchain.errors import ConfigError, InputError
@@ -43,8 +43,9 @@ from medchain.indexer import (
     events_touching_any,
     index_info,
 )
+from medchain.money import format_units
 from medchain.store import Connection
-from medchain.text import utc_text
+from medchain.timefmt import iso, iso_date
 
 __all__ = [
     "CATEGORIES",
@@ -94,8 +95,6 @@ CATEGORIES: dict[str, str] = {
     "other": "Other",
 }
 
-ZERO = "0x" + "00" * 20
-
 
 # ---------------------------------------------------------------------------------------------------
 # data
@@ -109,11 +108,7 @@ class Money:
     symbol: str = ""
 
     def format(self, units: int) -> str:
-        if self.decimals is None:
-            return f"{int(units):,} units"
-        value = Decimal(int(units)).scaleb(-self.decimals)
-        text = f"{value:,.{self.decimals}f}"
-        return f"{text} {self.symbol}".strip()
+        return format_units(units, self.decimals, self.symbol)
 
     @classmethod
     def of_token(cls, token: Any) -> Money:
@@ -122,6 +117,18 @@ class Money:
             return cls(int(token.functions.decimals().call()), str(token.functions.symbol().call()))
         except Exception:  # not an ERC-20 with metadata, or no node: raw units
             return cls()
+
+    @classmethod
+    def of_claims(cls, suite: Any) -> Money:
+        """The settlement token of the suite's ClaimsManager; raw units without one, or when it does not
+        answer."""
+        from medchain.claims import currency
+
+        try:
+            token = currency(suite)
+        except Exception:  # no ClaimsManager, not an ERC-20 with metadata, or no node: raw units
+            return cls()
+        return cls(token.decimals, token.symbol)
 
 
 @dataclass
@@ -145,7 +152,7 @@ class Report:
             "title": self.title,
             "chainId": self.chain_id,
             "indexedToBlock": self.indexed_to,
-            "generatedAt": _time(self.generated_at),
+            "generatedAt": iso(self.generated_at),
             "subject": self.subject,
             "rows": self.rows,
             "entries": self.entries,
@@ -204,18 +211,6 @@ def short(value: str) -> str:
     return value if len(value) <= 14 else f"{value[:6]}…{value[-4:]}"
 
 
-def _time(timestamp: int | None) -> str:
-    if not timestamp:
-        return ""
-    return utc_text(int(timestamp), "%Y-%m-%d %H:%M:%S UTC")
-
-
-def _date(timestamp: int | None) -> str:
-    if not timestamp:
-        return ""
-    return utc_text(int(timestamp))
-
-
 def _require_index(conn: Connection, chain_id: int) -> dict[str, Any]:
     info = index_info(conn, chain_id)
     if info is None:
@@ -271,8 +266,8 @@ def _classes_text(names: list[str]) -> str:
 
 
 def _validity(valid_from: int, valid_until: int) -> str:
-    start = f"valid from {_date(valid_from)}" if valid_from else "valid from the grant"
-    return start + (f" to {_date(valid_until)}" if valid_until else ", no end date")
+    start = f"valid from {iso(valid_from)}" if valid_from else "valid from the grant"
+    return start + (f" to {iso(valid_until)}" if valid_until else ", no end date")
 
 
 def _consent_granted(a: dict[str, Any], c: _Ctx, ev: dict[str, Any]) -> _Desc:
@@ -298,7 +293,7 @@ def _guardian(a: dict[str, Any], c: _Ctx, ev: dict[str, Any]) -> _Desc:
     who = c.names.label(a["guardian"])
     text = {
         "GuardianActed": f"Guardian {who} acted for the patient",
-        "GuardianSet": f"Guardian {who} appointed until {_date(int(a.get('until', 0)))}",
+        "GuardianSet": f"Guardian {who} appointed until {iso(int(a.get('until', 0)))}",
         "GuardianRemoved": f"Guardian {who} removed",
     }[ev["event"]]
     actor = a["guardian"] if ev["event"] == "GuardianActed" else ev.get("txFrom")
@@ -311,7 +306,7 @@ def _emergency(a: dict[str, Any], c: _Ctx, ev: dict[str, Any]) -> _Desc:
     if ev["event"] == "EmergencyOpened":
         text = (
             f"Emergency (break-glass) access #{opening} opened by {hospital}, reason code {a['reasonCode']}, "
-            f"until {_date(int(a['expiresAt']))}; justification document hash {short(a['justificationHash'])}"
+            f"until {iso(int(a['expiresAt']))}; justification document hash {short(a['justificationHash'])}"
         )
         return _Desc("emergency", text, a["hospital"], 4, None, a["operator"])
     if ev["event"] == "EmergencyClosed":
@@ -504,7 +499,7 @@ def _drug(a: dict[str, Any], c: _Ctx, ev: dict[str, Any]) -> _Desc:
     if name == "BatchCommissioned":
         text = (
             f"Batch lot {a['lot']} of GTIN {_gtin14(a['gtin'])} commissioned by {n(a['manufacturer'])}: "
-            f"{int(a['quantity']):,} units, expiry {_date(int(a['expiry']))[:10]}"
+            f"{int(a['quantity']):,} units, expiry {iso_date(int(a['expiry']))}"
         )
         return _Desc("drug", text, a["manufacturer"], None, None, ev.get("txFrom"))
     if name == "DrugShipped":
@@ -606,7 +601,7 @@ def _entry(ev: dict[str, Any], c: _Ctx) -> dict[str, Any]:
     party = to_checksum_address(d.party) if d.party else None
     actor = to_checksum_address(d.actor) if d.actor else None
     entry = {
-        "time": _time(ev["timestamp"]),
+        "time": iso(ev["timestamp"]),
         "timestamp": ev["timestamp"],
         "block": ev["block"],
         "tx": ev["tx"],
@@ -747,8 +742,8 @@ def _consent_state(entries: list[dict[str, Any]], ctx: _Ctx) -> list[dict[str, A
                 "grantee": a["grantee"],
                 "purpose": _purpose(a["purpose"]),
                 "dataClasses": class_names(int(a["dataClasses"])),
-                "validFrom": _date(int(a["validFrom"])) or "the grant",
-                "validUntil": _date(until) if until else "no end",
+                "validFrom": iso(int(a["validFrom"])) or "the grant",
+                "validUntil": iso(until) if until else "no end",
                 "granted": e["time"],
                 "status": "expired" if until and until < now else "in force",
                 "revoked": None,
@@ -813,9 +808,9 @@ def claims(
                 "paid": None,
                 "status": "Submitted",
                 "reason": None,
-                "submitted": _time(ev["timestamp"]),
-                "updated": _time(ev["timestamp"]),
-                "decideBy": _time(int(a["decideBy"])),
+                "submitted": iso(ev["timestamp"]),
+                "updated": iso(ev["timestamp"]),
+                "decideBy": iso(int(a["decideBy"])),
                 "evidence": list(a.get("recordHashes") or []),
                 "invoiceHash": a.get("invoiceHash"),
                 "tx": ev["tx"],
@@ -824,7 +819,7 @@ def claims(
         if row is None:
             continue
         history.setdefault(cid, []).append(ev)
-        row["updated"] = _time(ev["timestamp"])
+        row["updated"] = iso(ev["timestamp"])
         if ev["event"] == "ClaimStatusChanged":
             row["status"] = _status(a["status"])
         elif ev["event"] == "ClaimApproved":
@@ -927,9 +922,9 @@ def drug(conn: Connection, chain_id: int, scan: str, names: dict[str, str] | Non
         "found": commissioned is not None,
         "manufacturer": ctx.names.label(commissioned["args"]["manufacturer"]) if commissioned else None,
         "quantity": int(commissioned["args"]["quantity"]) if commissioned else None,
-        "expiry": _date(int(commissioned["args"]["expiry"]))[:10] if commissioned else None,
+        "expiry": iso_date(int(commissioned["args"]["expiry"])) if commissioned else None,
         "status": "Recalled" if recalled else ("Active" if commissioned else "unknown"),
-        "recalledAt": _time(recalled["timestamp"]) if recalled else None,
+        "recalledAt": iso(recalled["timestamp"]) if recalled else None,
         "shipments": sum(1 for e in events if e["event"] == "DrugShipped"),
         "dispensedInBatch": dispensed_total,
     }
@@ -937,7 +932,7 @@ def drug(conn: Connection, chain_id: int, scan: str, names: dict[str, str] | Non
         first = next((e for e in events if e["event"] == "DrugDispensed"), None)
         subject["packDispensed"] = first is not None
         subject["packDispensedBy"] = ctx.names.label(first["args"]["member"]) if first else None
-        subject["packDispensedAt"] = _time(first["timestamp"]) if first else None
+        subject["packDispensedAt"] = iso(first["timestamp"]) if first else None
         subject["duplicateScans"] = sum(1 for e in events if e["event"] == "DuplicateDispenseFlagged")
     label = f"lot {lot}" if lot else short(batch)
     title = f"Drug journey: {subject['product'] or 'batch'} {label}" + (
@@ -1013,7 +1008,7 @@ def _member_state(conn: Connection, chain_id: int, target: str) -> dict[str, Any
         if a["member"].lower() != target.lower():
             continue
         if ev["event"] == "MemberAdmitted":
-            state.update(roles=role_names(int(a["roles"])), status="Active", admitted=_time(ev["timestamp"]))
+            state.update(roles=role_names(int(a["roles"])), status="Active", admitted=iso(ev["timestamp"]))
         elif ev["event"] == "MemberRolesChanged":
             state["roles"] = role_names(int(a["roles"]))
         else:
@@ -1143,7 +1138,7 @@ def render_html(report: Report) -> str:
         f"<h1>{_e(report.title)}</h1>",
         f'<div class="meta">MedChain, chain {_e(report.chain_id)} · '
         f"complete up to block {_e(report.indexed_to)} · "
-        f"generated {_e(_time(report.generated_at))}</div>",
+        f"generated {_e(iso(report.generated_at))}</div>",
     ]
     if report.intro:
         parts.append(f'<p class="intro">{_e(report.intro)}</p>')

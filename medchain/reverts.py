@@ -14,8 +14,9 @@ from web3.utils.abi import filter_abi_by_type
 
 from medchain import abi as _abi_pkg
 from medchain.errors import ContractRevert
+from medchain.timefmt import MAX_DATE, iso
 
-__all__ = ["decode_revert", "register_abi"]
+__all__ = ["decode_revert", "register_abi", "shown_times"]
 
 # Solidity's built-in revert payloads.
 _ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string)
@@ -89,7 +90,24 @@ def decode_revert(data: Any) -> ContractRevert | None:
         return ContractRevert(str(entry["name"]), {"undecoded": "0x" + body.hex()}, "0x" + raw.hex())
     names = [i.get("name") or f"arg{n}" for n, i in enumerate(entry.get("inputs", []))]
     args = {n: _normalise(v, t) for n, v, t in zip(names, values, types, strict=True)}
-    return ContractRevert(str(entry["name"]), args, "0x" + raw.hex())
+    return ContractRevert(str(entry["name"]), args, "0x" + raw.hex(), shown_times(args))
+
+
+#: custom-error arguments that are points in time (unix seconds): shown as ISO dates in UTC (issue 17)
+_TIME_NAMES = frozenset({"validFrom", "validUntil", "decideBy", "until", "expiry", "currentTime", "deadline"})
+
+
+def shown_times(args: dict[str, Any]) -> dict[str, str]:
+    """The time arguments of a custom error (`validFrom`, `…At`) as ISO dates in UTC; 0 and values past year
+    9999 (uint64 "never") stay numbers."""
+    return {
+        name: iso(value)
+        for name, value in args.items()
+        if (name in _TIME_NAMES or name.endswith("At"))
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+        and 0 < value <= MAX_DATE
+    }
 
 
 def _abi_type(entry: dict[str, Any]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import re
 from itertools import accumulate
@@ -18,7 +17,6 @@ __all__ = [
     "json_depth",
     "one_line",
     "read_json_file",
-    "utc_text",
 ]
 
 
@@ -26,15 +24,6 @@ def is_digits(text: str) -> bool:
     """True for a non-empty run of ASCII digits 0-9. ``str.isdigit()`` also accepts superscripts and other
     Unicode digits ("²") that ``int()`` refuses, so parsers test with this before calling ``int()``."""
     return text.isascii() and text.isdigit()
-
-
-def utc_text(seconds: int, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    """A unix time as UTC text; a time past year 9999 (a valid uint64 on chain) shows as
-    ``unix <seconds>``."""
-    try:
-        return _dt.datetime.fromtimestamp(int(seconds), _dt.UTC).strftime(fmt)
-    except (OverflowError, OSError, ValueError):
-        return f"unix {int(seconds)}"
 
 
 #: deeper than any claim file, FHIR resource, evidence package or keystore nests (FHIR stays under ~20)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from medchain.addresses import ZERO_ADDRESS
 from medchain.bench import TX_BASE, BenchContext
 from medchain.codes import DATA_CLASSES, PURPOSES, parse_classes
 from medchain.hashing import patient_commitment, record_leaf
@@ -58,7 +59,7 @@ def rows(ctx: BenchContext) -> None:
     ctx.add(AREA, "approveClaim (one key)", receipt["gasUsed"])
     ctx.send(claims.functions.setClaimSettings(7 * 86400, 5_000), insurer)
     for key in (a["operator"], a["operator2"]):  # the insurer offers, each key accepts
-        ctx.send(suite.consortium.functions.offerOperator(key, "0x" + "00" * 20), insurer)
+        ctx.send(suite.consortium.functions.offerOperator(key, ZERO_ADDRESS), insurer)
         ctx.send(suite.consortium.functions.acceptOperator(insurer), key)
     dual, _ = submit(1, patient)
     r1 = ctx.send(claims.functions.approveClaim(dual, 10_000), a["operator"])

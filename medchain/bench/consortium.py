@@ -6,12 +6,12 @@ from __future__ import annotations
 from eth_account import Account
 from web3.types import Wei
 
+from medchain.addresses import ZERO_ADDRESS as ZERO
 from medchain.bench import TX_BASE, BenchContext
 from medchain.codes import ROLE_BITS, ROLES
 from medchain.tx import send
 
 COLD_CALL, COLD_SLOAD = 2_600, 2_100
-ZERO = "0x" + "00" * 20
 
 
 def rows(ctx: BenchContext) -> None:

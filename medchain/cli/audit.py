@@ -69,15 +69,10 @@ def _check_indexed(conn: Connection, chain_id: int) -> None:
 def _money(st: CliState) -> reports.Money:
     """The settlement token's decimals and symbol when the node and suite answer; raw units otherwise."""
     try:
-        claims = st.suite().claims
-        if claims is None:
-            return reports.Money()
-        from medchain.abi import load_abi
-
-        token = st.w3().eth.contract(address=claims.functions.token().call(), abi=load_abi("SettlementToken"))
-        return reports.Money.of_token(token)
+        suite = st.suite()
     except (MedchainError, Exception):  # offline or no suite: raw base units
         return reports.Money()
+    return reports.Money.of_claims(suite)
 
 
 def _records(st: CliState) -> Any:

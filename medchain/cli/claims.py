@@ -3,7 +3,6 @@ council). Thin: every command parses its input, calls one medchain.claims functi
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import asdict
 from pathlib import Path
@@ -26,7 +25,7 @@ from medchain.cli.options import (
 from medchain.errors import ContractRevert, InputError, MedchainError, in_token_units
 from medchain.lazy import lazy
 from medchain.store import default_store_path, open_store
-from medchain.text import is_digits, utc_text
+from medchain.timefmt import iso
 
 if TYPE_CHECKING:
     from medchain import chain, claimfile
@@ -73,31 +72,6 @@ StoreOpt = Annotated[
 ]
 InsurerOpt = Annotated[str | None, typer.Option("--insurer", help="insurer member address (default: yours)")]
 ClaimArg = Annotated[int, typer.Argument(help="claim id", min=1)]
-
-
-def _time_arg(value: str | None, now: int, what: str) -> int:
-    """A time from ``YYYY-MM-DD`` (UTC midnight), an ISO date-time, or unix seconds; None = now."""
-    if value is None:
-        return now
-    text = value.strip()
-    if is_digits(text):
-        return _uint64(int(text), what)
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{what} {value!r} is not a date (YYYY-MM-DD), date-time or unix time") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return _uint64(int(parsed.timestamp()), what)
-
-
-def _uint64(seconds: int, what: str) -> int:
-    """A unix time the contracts can store (uint64, not before 1970)."""
-    if not 0 <= seconds < 2**64:
-        raise InputError(
-            f"{what}: {seconds} is outside the unix times a contract can store (1970 .. 2^64-1 s)"
-        )
-    return seconds
 
 
 # ---- submission ----
@@ -204,10 +178,10 @@ def policy_create(
         str, typer.Option("--coverage", help="coverage limit in currency units, e.g. 5000.00")
     ],
     valid_from: Annotated[
-        str | None, typer.Option("--from", help="start (YYYY-MM-DD or unix time; default now)")
+        str | None, typer.Option("--from", help="start: ISO date/time (UTC), unix time or +30d; default now")
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="end, inclusive (YYYY-MM-DD or unix time)")
+        str | None, typer.Option("--until", help="end, inclusive: as --from (e.g. 2027-12-31 or +365d)")
     ] = None,
     days: Annotated[
         int | None, typer.Option("--days", help="length in days instead of --until", min=1)
@@ -216,13 +190,11 @@ def policy_create(
 ) -> None:
     """Issue a policy from your insurer to HOLDER."""
     st = state(ctx, json_out)
-    suite, money = st.suite(), None
-    money = svc.currency(suite)
-    now = int(st.w3().eth.get_block("latest")["timestamp"])
-    start = _time_arg(valid_from, now, "--from")
     if (until is None) == (days is None):
         raise InputError("give exactly one of --until and --days")
-    end = _uint64(start + days * 86_400, "--days") if days else _time_arg(until, now, "--until")
+    suite = st.suite()
+    money = svc.currency(suite)
+    start, end = svc.policy_window(suite, valid_from, until, days)
     policy = svc.create_policy(
         suite, st.signer(), address_arg(holder, "holder"), money.units(coverage), start, end
     )
@@ -260,8 +232,8 @@ def policies_cmd(
         return
     rows = [{
         "policy": p.id, "holder": p.holder, "insurer": p.insurer, "coverage": money.fmt(p.coverage),
-        "remaining": money.fmt(p.remaining), "valid from": _date(p.valid_from),
-        "valid until": _date(p.valid_until),
+        "remaining": money.fmt(p.remaining), "valid from": iso(p.valid_from),
+        "valid until": iso(p.valid_until),
     } for p in found]  # fmt: skip
     output(st, rows, title="policies")
 
@@ -276,16 +248,12 @@ def _print_policy(st: CliState, policy: svc.PolicyInfo, money: svc.Currency) -> 
         "paid": money.fmt(policy.paid),
         "committed": money.fmt(policy.committed),
         "remaining": money.fmt(policy.remaining),
-        "valid": f"{_date(policy.valid_from)} .. {_date(policy.valid_until)}",
+        "valid": f"{iso(policy.valid_from)} .. {iso(policy.valid_until)}",
     }
     if st.json:
         output(st, data)
     else:
         output(st, shown)
-
-
-def _date(timestamp: int) -> str:
-    return utc_text(timestamp)
 
 
 # ---- reserves and settings ----
@@ -422,8 +390,8 @@ def _queue_row(item: svc.QueueItem, money: svc.Currency) -> dict[str, Any]:
         "policy": c.policy_id,
         "holder": c.holder,
         "amount": money.fmt(item.claimed),
-        "submitted": _date(c.submitted_at),
-        "decide by": _date(c.decide_by) + (" (overdue)" if item.overdue else ""),
+        "submitted": iso(c.submitted_at),
+        "decide by": iso(c.decide_by) + (" (overdue)" if item.overdue else ""),
         "evidence": f"{len(item.evidence)} records: {evidence}",
         "consent": "ok" if item.consent_ok else "MISSING",
         "pending 2nd key": item.pending_key or "",
@@ -463,8 +431,8 @@ def _claim_view(claim: svc.ClaimInfo, money: svc.Currency) -> dict[str, Any]:
         "insurer": claim.insurer,
         "claimant": claim.claimant,
         "amount": money.fmt(claim.amount),
-        "submitted": _date(claim.submitted_at),
-        "decide by": _date(claim.decide_by),
+        "submitted": iso(claim.submitted_at),
+        "decide by": iso(claim.decide_by),
     }
     if claim.reason:
         view["reason"] = f"{claim.reason} {svc.REASON_NAMES.get(claim.reason, '')}".strip()
@@ -483,7 +451,7 @@ def _history_row(event: svc.HistoryEvent, money: svc.Currency) -> dict[str, Any]
         "ClaimRejected": lambda: f"reason {a['reason']} {svc.REASON_NAMES.get(a['reason'], '')}".strip(),
         "ClaimPaid": lambda: f"{money.fmt(a['amount'])} credited to {a['holder']}",
     }[event.event]()
-    return {"time": _date(event.timestamp), "block": event.block, "event": event.event, "detail": detail}
+    return {"time": iso(event.timestamp), "block": event.block, "event": event.event, "detail": detail}
 
 
 def _print_decision(st: CliState, decision: Any, suite: Any) -> None:

@@ -9,7 +9,6 @@ comes from MEDCHAIN_PRIVATE_KEY[_<NAME>] or a keystore, never from an argument).
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 import re
@@ -31,7 +30,8 @@ from medchain.cli.options import (
 )
 from medchain.errors import ConfigError, InputError
 from medchain.lazy import lazy
-from medchain.text import is_digits
+from medchain.timefmt import iso
+from medchain.timeparse import parse_duration, parse_time
 
 if TYPE_CHECKING:
     import web3
@@ -73,42 +73,6 @@ PatientOpt = Annotated[
     str | None, typer.Option("--patient", help="act for this patient as its guardian (default: yourself)")
 ]
 
-_DURATION = re.compile(r"^\+?([0-9]+)([smhdw]?)$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-
-
-# ---- parsing helpers ----
-
-
-def parse_duration(text: str) -> int:
-    """Seconds from ``3600``, ``90m``, ``12h``, ``7d``, ``2w``."""
-    match = _DURATION.match(text.strip().lower())
-    if not match:
-        raise InputError(f"duration {text!r} is not N[s|m|h|d|w] (e.g. 7d)")
-    return int(match.group(1)) * _UNITS[match.group(2)]
-
-
-def parse_time(text: str, now: int) -> int:
-    """Unix seconds from ``0``, a unix time, ``+30d`` (relative to `now`), or an ISO date/time (UTC)."""
-    value = text.strip()
-    if value.startswith("+"):
-        return now + parse_duration(value)
-    if is_digits(value):
-        return int(value)
-    try:
-        moment = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(
-            f"time {text!r} is not a unix time, +DURATION or ISO date (2027-01-31T12:00Z)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_dt.UTC)
-    return int(moment.timestamp())
-
-
-def _time(seconds: int) -> str:
-    return svc.utc(seconds) if seconds else ""
-
 
 def _tx(receipt: TxReceipt) -> dict[str, Any]:
     return {
@@ -143,12 +107,12 @@ def _message_row(signed: svc.SignedConsent) -> dict[str, Any]:
     if isinstance(m, signing.ConsentGrant):
         row |= {
             "classes": svc.classes_text(m.data_classes),
-            "validFrom": _time(m.valid_from) or "at once",
-            "validUntil": _time(m.valid_until) or "no end",
+            "validFrom": iso(m.valid_from) or "at once",
+            "validUntil": iso(m.valid_until) or "no end",
         }
     row |= {
         "nonce": m.nonce,
-        "deadline": _time(m.deadline),
+        "deadline": iso(m.deadline),
         "chainId": signed.domain.chain_id,
         "registry": signed.domain.verifying_contract,
         "signer": signed.signer,
@@ -157,14 +121,14 @@ def _message_row(signed: svc.SignedConsent) -> dict[str, Any]:
 
 
 def _state_row(s: svc.ConsentState) -> dict[str, Any]:
-    until = _time(s.valid_until) or "no end"
+    until = iso(s.valid_until) or "no end"
     return {
         "grantee": s.grantee,
         "purpose": s.purpose_name,
         "classes": svc.classes_text(s.data_classes),
         "status": s.status,
         "permitted": "yes" if s.permitted else "no",
-        "valid": f"{_time(s.valid_from)} .. {until}" if s.valid_from else f"until {until}",
+        "valid": f"{iso(s.valid_from)} .. {until}" if s.valid_from else f"until {until}",
     }
 
 
@@ -175,8 +139,6 @@ PAST_SLACK = 300
 def _warn_period(start: int, stop: int, now: int) -> None:
     """A warning on stderr (not an error: back-dating may be meant) when the period is already over or starts
     in the past."""
-    from medchain.timefmt import iso
-
     if stop and stop <= now:
         err_console().print(
             f"warning: --valid-until {iso(stop)} is already past (now {iso(now)}): this consent is expired "
@@ -242,9 +204,12 @@ def sign(
         domain = svc.domain_of(registry)
         if chain_id is not None and chain_id != domain.chain_id:
             raise InputError(f"--chain-id {chain_id} but the node is chain {domain.chain_id}")
-        nonce = int(registry.functions.nonces(who).call()) if nonce is None else nonce
-        now = int(st.w3().eth.get_block("latest")["timestamp"])
-    end = parse_time(deadline, now) if deadline else now + parse_duration(ttl)
+        nonce = svc.nonce_of(registry, who) if nonce is None else nonce
+        now = svc.now(registry)
+    if deadline:  # an EIP-712 deadline is a uint256
+        end = parse_time(deadline, now, "--deadline", limit=2**256 - 1)
+    else:
+        end = now + parse_duration(ttl, "--ttl")
     if revoke_it:
         if classes is not None:
             raise InputError("--revoke takes no --classes")
@@ -254,7 +219,8 @@ def sign(
     else:
         if classes is None:
             raise InputError("a grant needs --classes (e.g. LAB,IMAGING or ALL)")
-        start, stop = parse_time(valid_from, now), parse_time(valid_until, now)
+        start = parse_time(valid_from, now, "--valid-from")
+        stop = parse_time(valid_until, now, "--valid-until")
         _warn_period(start, stop, now)
         classes_bitmap = codes.parse_classes(classes)
         message = signing.ConsentGrant(who, target, code, classes_bitmap, start, stop, nonce, end)
@@ -318,9 +284,10 @@ def grant(
     """Grant (or replace) a consent directly from your key (you pay the gas)."""
     st = state(ctx, json_out)
     registry = _registry(st)
-    now = int(st.w3().eth.get_block("latest")["timestamp"])
+    now = svc.now(registry)
     code = codes.parse_purpose(purpose)
-    start, stop = parse_time(valid_from, now), parse_time(valid_until, now)
+    start = parse_time(valid_from, now, "--valid-from")
+    stop = parse_time(valid_until, now, "--valid-until")
     _warn_period(start, stop, now)
     receipt = svc.grant(
         registry, st.signer(), address_arg(grantee, "grantee"), code, codes.parse_classes(classes), start,
@@ -388,7 +355,7 @@ def history(
     entries = svc.history(_registry(st), who, st.deploy_block("ConsentRegistry"))
     names = MemberNames(st.suite().consortium)
     rows = [
-        {"time": _time(e.timestamp), "event": e.event, "what": names.annotate(e.describe()), "tx": e.tx_hash}
+        {"time": iso(e.timestamp), "event": e.event, "what": names.annotate(e.describe()), "tx": e.tx_hash}
         for e in entries
     ]
     output(st, [asdict(e) for e in entries], rows, title=f"history of {who}")
@@ -402,16 +369,16 @@ def guardian_set(
     ctx: typer.Context,
     guardian: Annotated[str, typer.Argument(help="guardian address")],
     until: Annotated[
-        str, typer.Option("--until", help="last second of the guardianship (unix, ISO or +1y/+365d)")
+        str, typer.Option("--until", help="last second of the guardianship (unix, ISO, +1y or +365d)")
     ],
     json_out: JsonOpt = False,
 ) -> None:
     """Appoint a guardian for yourself (the patient) until a time; replaces any previous guardian."""
     st = state(ctx, json_out)
     registry = _registry(st)
-    now = int(st.w3().eth.get_block("latest")["timestamp"])
+    now = svc.now(registry)
     receipt = svc.set_guardian(
-        registry, st.signer(), address_arg(guardian, "guardian"), parse_time(until, now)
+        registry, st.signer(), address_arg(guardian, "guardian"), parse_time(until, now, "--until")
     )
     output(st, {**svc.guardian_of(registry, chain.signer_address(st.signer())), **_tx(receipt)})
 
@@ -437,7 +404,7 @@ def guardian_show(
 
 
 def _show_guardian(st: CliState, info: dict[str, Any]) -> None:
-    output(st, info if st.json else info | {"until": _time(info["until"]) or "-"})
+    output(st, info if st.json else info | {"until": iso(info["until"]) or "-"})
 
 
 # ---- break-glass ----
@@ -449,8 +416,8 @@ def _opening_row(o: svc.Opening) -> dict[str, Any]:
         "patient": o.patient,
         "hospital": o.hospital,
         "reason": o.reason_code,
-        "opened": _time(o.opened_at),
-        "expires": _time(o.expires_at),
+        "opened": iso(o.opened_at),
+        "expires": iso(o.expires_at),
         "open": "yes" if o.open else "no",
         "review": o.review,
         "overdue": "OVERDUE" if o.overdue else "",

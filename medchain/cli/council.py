@@ -14,7 +14,7 @@ import typer
 
 from medchain.cli.options import CliState, JsonOpt, address_arg, output, state
 from medchain.lazy import lazy
-from medchain.text import utc_text
+from medchain.timefmt import iso
 
 if TYPE_CHECKING:
     import web3
@@ -43,12 +43,6 @@ def _consortium(st: CliState) -> Contract:
     return st.suite().consortium
 
 
-def _time(seconds: int) -> str:
-    if not seconds:
-        return ""
-    return utc_text(seconds, "%Y-%m-%d %H:%M:%SZ")
-
-
 def _tx(receipt: TxReceipt) -> str:
     return web3.Web3.to_hex(receipt["transactionHash"])
 
@@ -66,7 +60,7 @@ def _proposal_row(p: svc.Proposal) -> dict[str, Any]:
         "approvals": f"{p.counted}/{p.threshold}"
         + (f" ({p.approvals} recorded)" if p.counted != p.approvals else ""),
         "status": "EXPIRED" if p.status == "PENDING" and p.expired else p.status,
-        "expires": _time(p.expires_at),
+        "expires": iso(p.expires_at),
         "name": p.name,
     }
 
@@ -197,7 +191,7 @@ def member(
     account = address_arg(address, "address")
     owner = svc.member_of(c, account)
     m = svc.get_member(c, owner or account, with_operators=True, from_block=st.deploy_block("Consortium"))
-    data = {**asdict(m), "admitted": _time(m.admitted_at), "updated": _time(m.updated_at)}
+    data = {**asdict(m), "admitted": iso(m.admitted_at), "updated": iso(m.updated_at)}
     if owner != account:
         data["queried"] = account  # an operator key (shows its member) or an unknown address
     if st.json:

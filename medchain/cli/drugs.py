@@ -16,7 +16,8 @@ from medchain.errors import InputError
 from medchain.gs1 import parse_yymmdd
 from medchain.lazy import lazy
 from medchain.store import Connection, default_store_path, open_store
-from medchain.text import check_json_depth, is_digits, utc_text
+from medchain.text import check_json_depth, is_digits
+from medchain.timefmt import iso
 
 if TYPE_CHECKING:
     from medchain import drugs as svc
@@ -74,7 +75,7 @@ def _data(result: Any) -> dict[str, Any]:
 def _hops(hops: list[svc.JourneyHop]) -> list[dict[str, Any]]:
     return [
         {
-            "when": utc_text(h.timestamp, "%Y-%m-%d %H:%M"),
+            "when": iso(h.timestamp),
             "step": h.kind,
             "from": h.from_name or h.from_address or "",
             "to": h.to_name or h.to_address or "",
@@ -159,19 +160,10 @@ def product_show(
     ctx: typer.Context, gtin: Annotated[str, typer.Argument(help="GTIN")], json_out: JsonOpt = False
 ) -> None:
     """A product's manufacturer and name."""
+    from medchain.drug_listings import product
+
     st = state(ctx, json_out)
-    manufacturer, registered, name = _drugs(st).functions.getProduct(serials_mod.gtin_number(gtin)).call()
-    if int(manufacturer, 16) == 0:
-        raise InputError(f"GTIN {serials_mod.gtin14(serials_mod.gtin_number(gtin))} is not registered")
-    output(
-        st,
-        {
-            "gtin": serials_mod.gtin14(serials_mod.gtin_number(gtin)),
-            "name": name,
-            "manufacturer": manufacturer,
-            "registeredAt": registered,
-        },
-    )
+    output(st, product(_drugs(st), gtin))
 
 
 @product_app.command("reassign")
@@ -213,27 +205,10 @@ def prefix_show(
     json_out: JsonOpt = False,
 ) -> None:
     """Who owns a prefix, or which assigned prefix a GTIN falls in."""
+    from medchain.drug_listings import prefix_owner
+
     st = state(ctx, json_out)
-    contract = _drugs(st)
-    text = code.strip()
-    if len(text) in (8, 14) or (len(text) in (12, 13) and _is_gtin(text)):
-        owner, digits = contract.functions.prefixOf(serials_mod.gtin_number(text)).call()
-        gtin = serials_mod.gtin14(serials_mod.gtin_number(text))
-        prefix = gtin[1 : 1 + int(digits)] if int(digits) else None
-        output(st, {"gtin": gtin, "prefix": prefix, "manufacturer": svc.member_or_none(owner)})
-        return
-    if not is_digits(text) or not 6 <= len(text) <= 12:
-        raise InputError(f"{code!r} is neither a 6-12 digit prefix nor a GTIN")
-    owner = contract.functions.prefixOwner(text).call()
-    output(st, {"prefix": text, "manufacturer": svc.member_or_none(owner)})
-
-
-def _is_gtin(text: str) -> bool:
-    try:
-        serials_mod.gtin_number(text)
-    except InputError:
-        return False
-    return True
+    output(st, prefix_owner(_drugs(st), code))
 
 
 # ---- batches ----

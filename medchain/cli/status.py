@@ -14,7 +14,7 @@ def status(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
     The account is the one --account or MEDCHAIN_ACCOUNT names (none: chain and manifest only)."""
     from medchain import consortium
-    from medchain.chain import signer_address
+    from medchain.chain import head, signer_address
     from medchain.deploy import is_live, manifest_path, read_manifest
     from medchain.errors import ConfigError
     from medchain.home import find_home
@@ -22,12 +22,10 @@ def status(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     st = state(ctx, json_out)
     w3 = st.w3()
     chain_id = int(w3.eth.chain_id)
-    latest = w3.eth.get_block("latest")
     info: dict[str, Any] = {
         "rpcUrl": getattr(w3.provider, "endpoint_uri", None),
         "chainId": chain_id,
-        "block": int(latest["number"]),
-        "baseFeePerGas": int(latest.get("baseFeePerGas", 0) or 0),
+        **head(w3),
         "home": str(find_home()),
     }
     path = st.manifest or manifest_path(chain_id)

@@ -184,15 +184,15 @@ def claim(ctx: DemoContext) -> None:
         money = claims.currency(suite)
         patient = ctx.address("patient")
         now = int(ctx.w3.eth.get_block("latest")["timestamp"])
-        policy = claims.create_policy(suite, ctx.signer("insurer_x"), patient, 50_000 * 10**money.decimals,
+        policy = claims.create_policy(suite, ctx.signer("insurer_x"), patient, money.units("50000"),
                                       now - 86400, now + 365 * 86400)  # fmt: skip
         ctx.say(f"insurer X issues policy {policy.id} to the patient, coverage 50,000.00 {money.symbol}")
-        mint = token.functions.mint(ctx.address("insurer_x"), 100_000 * 10**money.decimals)
+        mint = token.functions.mint(ctx.address("insurer_x"), money.units("100000"))
         tx.send(ctx.w3, mint, ctx.signer("council_1"))
         allow = token.functions.approve(suite.require("claims").address, 2**256 - 1)
         tx.send(ctx.w3, allow, ctx.signer("insurer_x"))
-        claims.deposit_reserve(suite, ctx.signer("insurer_x"), 100_000 * 10**money.decimals)
-        claims.set_settings(suite, ctx.signer("insurer_x"), 7 * 86400, 5_000 * 10**money.decimals)
+        claims.deposit_reserve(suite, ctx.signer("insurer_x"), money.units("100000"))
+        claims.set_settings(suite, ctx.signer("insurer_x"), 7 * 86400, money.units("5000"))
         ctx.say(f"reserve funded with 100,000.00 {money.symbol}; approvals above 5,000.00 need two officers")
         svc_a = _record_service(ctx, "hospital_a")
         evidence = []
@@ -212,7 +212,7 @@ def claim(ctx: DemoContext) -> None:
                 f"claim {result.claim_id}, {result.amount}")  # fmt: skip
         again = claims.submit_claims(suite, load_file(claim_file).entries, ctx.signer("hospital_a"), journal)
         ctx.say(f"re-running the same file: {again[0].outcome} (the journal never submits a claim twice)")
-        policy_y = claims.create_policy(suite, ctx.signer("insurer_y"), patient, 50_000 * 10**money.decimals,
+        policy_y = claims.create_policy(suite, ctx.signer("insurer_y"), patient, money.units("50000"),
                                         now - 86400, now + 365 * 86400)  # fmt: skip
         dup = dict(claim_doc, reference="HOSP-A-2026-0001-Y", policyId=policy_y.id)
         dup_file = ctx.out / "claim-duplicate-at-insurer-y.json"

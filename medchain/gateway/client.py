@@ -22,7 +22,7 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from medchain import tx
-from medchain.addresses import checked_address
+from medchain.addresses import ZERO_ADDRESS, checked_address
 from medchain.codes import parse_purpose
 from medchain.errors import InputError
 from medchain.gateway.crypto import CIPHER, ResponseKey, unb64
@@ -51,7 +51,6 @@ __all__ = [
 
 ZERO32 = b"\x00" * 32
 BINARY = ("Binary", CIPHER)
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from medchain.gs1 import DrugCode
+from medchain.timefmt import local
 
 # state -> tone; the tone picks the banner colour (see static/verify.css)
 STATES: Final = {
@@ -218,7 +219,7 @@ def _banner(state: str, status: Any, tz: dt.tzinfo) -> Alert:
 
 
 def _dispense_when_where(status: Any, tz: dt.tzinfo) -> tuple[str, Text]:
-    when = _timestamp(status.dispensed_at, tz) if status.dispensed_at else "—"
+    when = local(status.dispensed_at, tz) if status.dispensed_at else "—"
     name = status.dispensed_by_name or _short(status.dispensed_by) or "—"
     return when, Text(name, name)
 
@@ -271,7 +272,7 @@ def _hop(hop: Any, tz: dt.tzinfo) -> Hop:
         kind=Text(zh, en),
         parties=parties or "—",
         quantity=hop.quantity if hop.quantity else None,
-        when=_timestamp(hop.timestamp, tz),
+        when=local(hop.timestamp, tz),
         tx_hash=hop.tx_hash,
         block=hop.block,
         epcis_hash=getattr(hop, "epcis_hash", None),
@@ -293,23 +294,6 @@ def _proof(status: Any) -> list[tuple[str, str]]:
 
 def _date(value: dt.date | None) -> str:
     return value.isoformat() if value is not None else "—"
-
-
-def _timestamp(seconds: int, tz: dt.tzinfo) -> str:
-    try:
-        moment = dt.datetime.fromtimestamp(int(seconds), tz)
-    except (OverflowError, OSError, ValueError):  # past year 9999
-        return f"unix {int(seconds)}"
-    return f"{moment:%Y-%m-%d %H:%M} {_tz_label(moment)}"
-
-
-def _tz_label(moment: dt.datetime) -> str:
-    offset = moment.utcoffset() or dt.timedelta(0)
-    if not offset:
-        return "UTC"
-    minutes = int(offset.total_seconds() // 60)
-    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
-    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
 
 
 def _short(address: str | None) -> str:

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from medchain import consent, signing
 from medchain.cli import app
-from medchain.cli import consent as consent_cmd
 from medchain.errors import InputError
 from medchain.signing import ConsentGrant, ConsentRevoke, Domain
 
@@ -210,8 +209,8 @@ def test_cli_verify_offline(tmp_path: Path) -> None:
         (["--purpose", "PAYMENT", "--classes", "LAB"], "unknown purpose"),
         (["--purpose", "CLAIM"], "needs --classes"),
         (["--purpose", "CLAIM", "--classes", "LAB", "--revoke"], "no --classes"),
-        (["--purpose", "CLAIM", "--classes", "LAB", "--valid-until", "soon"], "not a unix time"),
-        (["--purpose", "CLAIM", "--classes", "LAB", "--ttl", "3x"], "duration"),
+        (["--purpose", "CLAIM", "--classes", "LAB", "--valid-until", "soon"], "is not unix seconds"),
+        (["--purpose", "CLAIM", "--classes", "LAB", "--ttl", "3x"], "--ttl '3x' is not N"),
     ],
 )
 def test_cli_sign_bad_input_is_one_line(args: list[str], message: str) -> None:
@@ -254,14 +253,6 @@ def test_cli_sign_without_a_key_is_one_line() -> None:
     assert "MEDCHAIN_PRIVATE_KEY" in result.output
 
 
-def test_cli_parse_time_and_duration() -> None:
-    assert consent_cmd.parse_duration("90m") == 5400 and consent_cmd.parse_duration("2w") == 1_209_600
-    assert consent_cmd.parse_time("+1d", 100) == 86_500
-    assert consent_cmd.parse_time("0", 100) == 0
-    assert consent_cmd.parse_time("2030-01-01", 0) == 1_893_456_000
-    assert consent_cmd.parse_time("2030-01-01T08:00:00+08:00", 0) == 1_893_456_000
-
-
 # ---- regressions from the consent fuzzing (tests/fuzz/test_fuzz_consent.py findings S1-S4) ----
 
 
@@ -291,4 +282,4 @@ def test_far_deadline_is_shown_not_crashed(tmp_path: Path) -> None:
     consent.sign_consent(msg, DOMAIN, PATIENT).save(path)
     result = run("consent", "verify", str(path))
     assert result.exit_code == 0, result.output
-    assert consent.utc(2**256 - 1).startswith("unix ")
+    assert str(2**256 - 1) in result.output  # the deadline past the calendar is shown as its number

@@ -7,7 +7,7 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
 from medchain.errors import ContractRevert, MedchainError
-from medchain.reverts import decode_revert
+from medchain.reverts import decode_revert, shown_times
 
 
 def payload(signature: str, types: list[str], values: list[object]) -> bytes:
@@ -54,8 +54,10 @@ def test_time_arguments_read_as_iso_dates() -> None:
     """Issue 17: `ConsentInvalidPeriod(validFrom=1577836800, …)` was unreadable; args keep the raw value."""
     from medchain.errors import ContractRevert
 
-    err = ContractRevert("ConsentInvalidPeriod", {"validFrom": 1577836800, "validUntil": 2**64 - 1})
+    args = {"validFrom": 1577836800, "validUntil": 2**64 - 1}
+    err = ContractRevert("ConsentInvalidPeriod", args, shown=shown_times(args))
     assert str(err) == "ConsentInvalidPeriod(validFrom=2020-01-01T00:00:00Z, validUntil=18446744073709551615)"
     assert err.args_dict["validFrom"] == 1577836800
-    plain = ContractRevert("X", {"anchoredAt": 0, "decisionWindow": 86400})
+    plain_args = {"anchoredAt": 0, "decisionWindow": 86400}
+    plain = ContractRevert("X", plain_args, shown=shown_times(plain_args))
     assert str(plain) == "X(anchoredAt=0, decisionWindow=86400)"
