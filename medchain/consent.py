@@ -669,11 +669,6 @@ def gas_profile(
 # ---- input and display helpers ----
 
 
-#: times are formatted by medchain.timefmt.iso; this name stays only for medchain.web.portal (its own helper
-#: changes that module now) and goes once the portal calls timefmt.iso itself
-utc = iso
-
-
 def classes_text(bitmap: int) -> str:
     """``LAB,IMAGING``, or ``ALL`` for every class."""
     return "ALL" if bitmap == ALL_CLASSES else ",".join(class_names(bitmap))

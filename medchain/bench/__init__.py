@@ -20,6 +20,7 @@ from web3.types import TxReceipt
 from medchain.artifacts import load_artifact, project_root
 from medchain.contracts import Suite
 from medchain.deploy import deploy_all
+from medchain.timefmt import iso
 from medchain.tx import send
 
 #: intrinsic cost of any transaction (subtracted to give execution gas where a row says so)
@@ -161,7 +162,7 @@ def run(out_dir: Path | None = None, only: str | None = None) -> list[Row]:
             console.print(f"  {len(ctx.rows)} rows in {time.perf_counter() - started:.1f} s")
             rows += ctx.rows
     meta = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "date": iso(int(time.time())),
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
         "solc": load_artifact("Consortium").compiler,
     }

@@ -9,6 +9,7 @@ import typer
 
 from medchain.cli.options import state
 from medchain.errors import InputError
+from medchain.timeparse import parse_duration
 
 app = typer.Typer(help="The hospital's record gateway: serves its anchored records under consent, encrypted.")
 
@@ -29,7 +30,10 @@ def serve(
     confirmations: Annotated[
         int, typer.Option(help="blocks an access log needs (1 = mined; raise it on a chain that reorgs)")
     ] = 1,
-    max_lifetime: Annotated[int, typer.Option(help="the furthest ahead (s) a request may expire")] = 900,
+    max_lifetime: Annotated[
+        str,
+        typer.Option(metavar="DURATION", help="how far ahead a request may expire: seconds or 15m, 1h, …"),
+    ] = "15m",
     store: Annotated[
         Path | None, typer.Option("--store", help="the hospital's journal store (default: per chain)")
     ] = None,
@@ -48,7 +52,8 @@ def serve(
 
     if not 0 < port < 65536:
         raise InputError(f"--port must be 1..65535, got {port}")
-    if max_lifetime < 10:
+    lifetime = parse_duration(max_lifetime, "--max-lifetime")
+    if lifetime < 10:
         raise InputError(f"--max-lifetime must be at least 10 seconds, got {max_lifetime}")
     catalogue = Catalogue(source)
     st = state(ctx)
@@ -71,7 +76,7 @@ def serve(
         member,
         catalogue,
         confirmations=confirmations,
-        max_lifetime=max_lifetime,
+        max_lifetime=lifetime,
     )
     served = service.refresh()
     skipped = f"; {len(catalogue.skipped)} unreadable file(s) or line(s) skipped" if catalogue.skipped else ""

@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS salt_keys (
     exported_at INTEGER                         -- last backup (None = never exported)
 );
 
--- from medchain/claims.py
+-- the claim journal (medchain.store.claims)
 CREATE TABLE IF NOT EXISTS claim_submissions (
     claims_address TEXT    NOT NULL,            -- ClaimsManager the claim goes to
     reference      TEXT    NOT NULL,            -- the submitter's own claim id (idempotency key)

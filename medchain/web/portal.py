@@ -30,6 +30,7 @@ from medchain.errors import ConfigError, InputError
 from medchain.indexer import Indexer
 from medchain.signing import ConsentGrant, ConsentMessage
 from medchain.store import Connection
+from medchain.timefmt import iso
 
 __all__ = ["PORTAL_TTL", "PortalService", "SignatureExpired"]
 
@@ -219,7 +220,7 @@ class PortalService:
         if now > signed.message.deadline:
             raise SignatureExpired(
                 f"the signature expired {now - signed.message.deadline} s ago (deadline "
-                f"{consent.utc(signed.message.deadline)}): nothing was relayed; sign again"
+                f"{iso(signed.message.deadline)}): nothing was relayed; sign again"
             )
         receipt = consent.relay(self.registry, signed, self.relayer)
         self._indexed_at = 0.0  # the next disclosures request syncs the index, so it shows this change

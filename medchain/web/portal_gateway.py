@@ -21,7 +21,7 @@ import httpx
 from web3 import Web3
 
 from medchain import consortium, tx
-from medchain.addresses import checked_address
+from medchain.addresses import ZERO_ADDRESS, checked_address
 from medchain.contracts import Suite
 from medchain.errors import InputError
 from medchain.gateway.client import BINARY, Gateway
@@ -47,7 +47,6 @@ REQUEST_LIFETIME: Final = 300
 MAX_ANSWER: Final = 64 * 1024 * 1024
 #: seconds the gateway list is reused before Consortium is read again
 GATEWAYS_TTL: Final = 30.0
-ZERO_ADDRESS: Final = "0x" + "00" * 20
 _PATHS: Final[dict[str, type[ListRequest] | type[RecordRequest]]] = {
     "records": ListRequest,
     "fetch": RecordRequest,

@@ -159,7 +159,7 @@ def net(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]
     command = [
         sys.executable, "-m", "medchain.cli", "--rpc-url", anvil.url, "--manifest", str(manifest_path),
         "--account", "hospital-a", "gateway", "serve", "--source", str(export_a), "--port", str(ports["a"]),
-        "--store", str(base / "a.sqlite"),
+        "--store", str(base / "a.sqlite"), "--max-lifetime", "20m",
     ]  # fmt: skip
     log = base / "gateway-a.log"  # (a file, not a pipe nobody reads)
     with log.open("wb") as err:
@@ -428,6 +428,7 @@ def test_metadata_domain_and_unknown_routes(net: Net) -> None:
     assert httpx.get(base + "/metadata").json()["resourceType"] == "CapabilityStatement"
     known = httpx.get(base + "/.well-known/medchain-gateway").json()
     assert known["domain"] == net.domain.as_dict() and known["hospital"] == net.keys["a"].address
+    assert known["maxRequestLifetime"] == 20 * 60  # `gateway serve --max-lifetime 20m`
     missing = httpx.get(base + "/Patient/0x12")
     assert _outcome(missing)[:2] == (404, "not-found") and missing.headers["content-type"].startswith(
         "application/fhir+json"
@@ -594,3 +595,22 @@ def cli_env(net: Net, tmp_path: Path) -> dict[str, str]:
         "MEDCHAIN_PRIVATE_KEY_HOSPITAL_A": net.keys["a"].key.hex(),
         "MEDCHAIN_HOME": str(tmp_path / "home"),
     }
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("5s", "--max-lifetime must be at least 10 seconds, got 5s"),
+        ("2x", "--max-lifetime '2x' is not N[s|m|h|d|w|y]"),
+    ],
+)
+def test_gateway_max_lifetime_is_a_duration_and_bad_values_are_one_line(
+    tmp_path: Path, given: str, says: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from medchain.cli import app
+
+    result = CliRunner().invoke(app, ["gateway", "serve", "--source", str(tmp_path), "--max-lifetime", given])
+    assert result.exit_code != 0
+    assert says in result.output and len(result.output.strip().splitlines()) == 1
