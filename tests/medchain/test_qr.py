@@ -19,6 +19,7 @@ from medchain.errors import ConfigError, InputError
 from medchain.gs1 import DrugCode, build_digital_link, parse_scan
 from medchain.qr import (
     decode_png,
+    hri_text,
     label_filename,
     make_qr,
     read_png,
@@ -74,7 +75,9 @@ def test_write_labels_one_decodable_png_per_serial(tmp_path):
         assert label.uri == expected
         assert decode_png(label.path) == [expected]
     names = sorted(p.name for p in (tmp_path / "labels").iterdir())
-    assert names == sorted(["SN0001.png", "A~2FB.png", "~2Ehidden.png", "x~2Ay.png", "labels.csv"])
+    assert names == sorted(
+        ["SN0001.png", "A~2FB.png", "~2Ehidden.png", "x~2Ay.png", "labels.csv", "labels.html"]
+    )
 
 
 def test_write_labels_manifest(tmp_path):
@@ -93,6 +96,39 @@ def test_write_labels_svg(tmp_path):
     written = write_labels(BATCH, ["S1"], tmp_path, fmt="svg")
     assert written[0].path.name == "S1.svg"
     ElementTree.parse(written[0].path)
+
+
+def test_hri_text_is_each_element_string_with_its_ai_in_parentheses():
+    assert hri_text(PACK) == "(01) 09506000134352 (17) 270630 (10) LOT/42 (21) SN%0001"
+    assert hri_text(DrugCode(GTIN, lot="L1")) == "(01) 09506000134352 (10) L1"
+    pack = DrugCode("09506000134352", lot="LOT42", serial="SN0001", expiry=dt.date(2027, 12, 31))
+    assert hri_text(pack) == "(01) 09506000134352 (17) 271231 (10) LOT42 (21) SN0001"
+
+
+def test_svg_label_prints_the_hri_beneath_the_symbol(tmp_path):
+    written = write_labels(BATCH, ["A&B<1>"], tmp_path, fmt="svg", scale=4)
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ElementTree.parse(written[0].path).getroot()
+    symbol = root.find(f"{ns}svg")
+    text = root.find(f"{ns}text")
+    assert symbol is not None and text is not None
+    assert text.text == "(01) 09506000134352 (17) 270630 (10) LOT/42 (21) A&B<1>"  # escaped in the file
+    side = int(symbol.get("height"))
+    assert side == make_qr(written[0].uri).symbol_size(scale=4, border=4)[1]
+    assert float(text.get("y")) > side and int(root.get("height")) > side  # beneath, inside the label
+    assert int(text.get("textLength")) <= int(root.get("width"))  # fits the label's width
+    assert root.find(f"{ns}title").text == written[0].uri
+
+
+def test_label_sheet_sets_the_hri_under_each_png(tmp_path):
+    write_labels(BATCH, ["S1", "S2"], tmp_path)
+    sheet = (tmp_path / "labels.html").read_text(encoding="utf-8")
+    for serial in ("S1", "S2"):
+        image = sheet.index(f'<img src="{serial}.png"')
+        caption = sheet.index(
+            f"<figcaption>(01) 09506000134352 (17) 270630 (10) LOT/42 (21) {serial}</figcaption>"
+        )
+        assert image < caption < image + 400
 
 
 @pytest.mark.parametrize(
