@@ -205,9 +205,9 @@ def _banner(state: str, status: Any, tz: dt.tzinfo) -> Alert:
         note = getattr(status, "serial_note", None) or "cannot check the serial: tree unavailable"
         return Alert(
             tone,
-            Text("批次已登记 · 无法核验序列号", "Batch registered · serial number not checked"),
+            Text("无法核验序列号", "Serial number not checked"),
             Text(
-                f"该批次已在区块链登记,此药盒尚未售出;但无法读取生产企业发布的序列号树,未能核验序列号({note})。"
+                "该批次已在区块链登记,此药盒尚未售出;但无法读取生产企业发布的序列号树,未能核验序列号。"
                 "请稍后再试或咨询药房。",
                 "The batch is registered on the blockchain and this pack has not been dispensed, but the "
                 "manufacturer's serial tree could not be read, so the serial number was not checked "

@@ -206,8 +206,8 @@ STATES: dict[str, tuple[DrugStatus | None, str, str, str]] = {
             + ".json: HTTP 404",
         ),
         "warn",
-        "批次已登记 · 无法核验序列号",
-        "Batch registered · serial number not checked",
+        "无法核验序列号",
+        "Serial number not checked",
     ),
     "not_genuine": (
         status("not_genuine", genuine=False),
