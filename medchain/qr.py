@@ -5,7 +5,7 @@ batch plus a ``labels.csv`` manifest (file, serial, element string, URI) and a `
 Each label shows the Human Readable Interpretation under its QR, as GS1 labels print it (GS1 General
 Specifications §4.15 and the GS1 HRI Implementation Guide: the element strings the symbol carries, each
 Application Identifier in parentheses, e.g. ``(01) 09506000134352 (17) 271231 (10) LOT42 (21) SN0001``):
-an SVG label draws it beneath the symbol; for PNG labels the print sheet sets it under each image.
+each label (PNG or SVG) draws it beneath the symbol; ``labels.html`` lays the labels out for printing.
 `decode_png` reads a PNG back with zxing-cpp (an optional, test-time dependency) so a print run can be
 checked before it ships.
 
@@ -21,7 +21,7 @@ import html
 import re
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
@@ -146,6 +146,61 @@ def save_label_svg(
     return out
 
 
+def hri_lines(code: DrugCode, width: int, size_for: Callable[[str], int]) -> list[str]:
+    """The HRI in one line when it fits `width` at the smallest legible size, else split in two lines between
+    element strings (GTIN and expiry / lot and serial). `size_for(text)` is the text's width at that size."""
+    text = hri_text(code)
+    if size_for(text) <= width:
+        return [text]
+    parts = text.split(" (")
+    half = (len(parts) + 1) // 2
+    return [" (".join(parts[:half]), "(" + " (".join(parts[half:])]
+
+
+def save_label_png(
+    code: DrugCode, uri: str, out: Path, *, scale: int = 8, border: int = 4, error: str = "m"
+) -> Path:
+    """One pack label as PNG: the QR of `uri`, and the HRI of `code` beneath it in Pillow's built-in font
+    (so the label looks the same everywhere), as large as fits the symbol's width. The HRI is also kept in
+    the PNG's ``Description`` text chunk."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+
+    if scale < 1 or border < 0:
+        raise InputError(f"bad QR geometry: scale {scale} (>= 1), border {border} (>= 0)")
+    buffer = io.BytesIO()
+    make_qr(uri, error=error).save(buffer, kind="png", scale=scale, border=border)
+    symbol = Image.open(io.BytesIO(buffer.getvalue())).convert("L")
+    width, height = symbol.size
+    room = width - 2 * max(scale, 2)
+
+    def font(size: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+        return ImageFont.load_default(size=size)
+
+    def text_width(text: str, size: float) -> int:
+        left, _, right, _ = font(size).getbbox(text)
+        return int(right - left)
+
+    smallest = 9
+    lines = hri_lines(code, room, lambda text: text_width(text, smallest))
+    size = float(min(3 * scale, 28))
+    while size > smallest and max(text_width(line, size) for line in lines) > room:
+        size -= 0.5
+    line_height = round(size * 1.35)
+    label = Image.new("L", (width, height + line_height * len(lines) + max(scale, 4)), 255)
+    label.paste(symbol, (0, 0))
+    draw = ImageDraw.Draw(label)
+    for number, line in enumerate(lines):
+        draw.text((width / 2, height + number * line_height), line, fill=0, font=font(size), anchor="ma")
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Description", hri_text(code))
+    info.add_text("Comment", uri)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    label.save(out, format="PNG", pnginfo=info, optimize=True)
+    return out
+
+
 def label_filename(serial: str, fmt: str = "png") -> str:
     """A file name for one serial that is safe everywhere and reversible.
 
@@ -203,7 +258,7 @@ def write_labels(
         if fmt == "svg":
             save_label_svg(code, uri, path, scale=scale, error=error)
         else:
-            save_qr(uri, path, scale=scale, error=error)
+            save_label_png(code, uri, path, scale=scale, error=error)
         labels.append(Label(code.serial, uri, path))
     _write_manifest(out_dir / MANIFEST, labels, codes)
     _write_sheet(out_dir / SHEET, labels, codes, batch)
@@ -236,21 +291,19 @@ def _write_manifest(path: Path, labels: list[Label], codes: list[DrugCode]) -> N
 
 
 def _write_sheet(path: Path, labels: list[Label], codes: list[DrugCode], batch: DrugCode) -> None:
-    """A print sheet: every label's image with its HRI beneath (relative links: keep it beside the images)."""
+    """A print sheet of every label (each image carries its HRI; the alt text is the HRI too). Relative links:
+    keep it beside the images."""
     cells = "".join(
-        f'<figure><img src="{html.escape(label.path.name)}" alt="{html.escape(label.uri)}">'
-        + ("" if label.path.suffix == ".svg" else f"<figcaption>{html.escape(hri_text(code))}</figcaption>")
-        + "</figure>\n"
+        f'<img src="{html.escape(label.path.name)}" alt="{html.escape(hri_text(code))}" '
+        f'title="{html.escape(label.uri)}">\n'
         for label, code in zip(labels, codes, strict=True)
     )
     title = html.escape(f"Pack labels {hri_text(batch)}")
     path.write_text(
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>"
-        "body{margin:8mm;font-family:'OCR-B','OCR B',monospace}"
-        "figure{display:inline-block;margin:0 4mm 6mm 0;text-align:center;break-inside:avoid}"
-        "img{display:block;width:30mm;height:auto;margin:0 auto}"
-        "figcaption{font-size:7pt;margin-top:1mm;white-space:nowrap}"
+        "body{margin:8mm}img{display:inline-block;width:32mm;height:auto;margin:0 4mm 6mm 0;"
+        "vertical-align:top;break-inside:avoid}"
         f"</style></head><body>\n{cells}</body></html>\n",
         encoding="utf-8",
     )

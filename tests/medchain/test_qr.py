@@ -120,15 +120,49 @@ def test_svg_label_prints_the_hri_beneath_the_symbol(tmp_path):
     assert root.find(f"{ns}title").text == written[0].uri
 
 
-def test_label_sheet_sets_the_hri_under_each_png(tmp_path):
+def test_png_label_prints_the_hri_beneath_the_symbol_and_still_scans(tmp_path):
+    written = write_labels(BATCH, ["S1"], tmp_path, scale=6)
+    label = written[0]
+    assert decode_png(label.path) == [label.uri]
+    side = make_qr(label.uri).symbol_size(scale=6, border=4)[1]
+    image = read_png(label.path)
+    assert image.height > side + 10  # a text band beneath the symbol
+    band = [image.rgb(x, y) for y in range(side, image.height) for x in range(image.width)]
+    dark = sum(1 for pixel in band if pixel[0] < 128)
+    assert 0.02 < dark / len(band) < 0.5  # ink, as text has, not an empty or black band
+    chunks = {
+        bytes(body).split(b"\0", 1)[0]: bytes(body).split(b"\0", 1)[1].decode("latin-1")
+        for body in _text_chunks(label.path)
+    }
+    assert chunks[b"Description"] == "(01) 09506000134352 (17) 270630 (10) LOT/42 (21) S1"
+    assert chunks[b"Comment"] == label.uri
+
+
+def test_png_label_of_a_long_lot_and_serial_wraps_in_two_lines(tmp_path):
+    batch = DrugCode(GTIN, lot="L" * 20, expiry=dt.date(2027, 6, 30))
+    short = write_labels(BATCH, ["S1"], tmp_path / "a")[0]
+    long = write_labels(batch, ["S" * 20], tmp_path / "b")[0]
+    assert decode_png(long.path) == [long.uri]
+    assert read_png(long.path).height > read_png(short.path).height  # a second line of text
+
+
+def test_label_sheet_lays_out_every_label_with_its_hri(tmp_path):
     write_labels(BATCH, ["S1", "S2"], tmp_path)
     sheet = (tmp_path / "labels.html").read_text(encoding="utf-8")
     for serial in ("S1", "S2"):
-        image = sheet.index(f'<img src="{serial}.png"')
-        caption = sheet.index(
-            f"<figcaption>(01) 09506000134352 (17) 270630 (10) LOT/42 (21) {serial}</figcaption>"
+        assert (
+            f'<img src="{serial}.png" alt="(01) 09506000134352 (17) 270630 (10) LOT/42 (21) {serial}"'
+            in sheet
         )
-        assert image < caption < image + 400
+
+
+def _text_chunks(path):
+    data = path.read_bytes()[8:]
+    while data:
+        length, kind = struct.unpack(">I4s", data[:8])
+        if kind == b"tEXt":
+            yield data[8 : 8 + length]
+        data = data[12 + length :]
 
 
 @pytest.mark.parametrize(
