@@ -297,8 +297,8 @@ def drug_journey(ctx: DemoContext) -> None:
         for name, code in (("genuine", codes["genuine"]), ("dispensed", codes["dispensed"])):
             path = labels / f"{name}.png"
             labels.mkdir(exist_ok=True)
-            qr.save_qr(build_digital_link(code, "id.medchain.example"), path)
-        ctx.say(f"QR PNGs in {labels}")
+            qr.save_label_png(code, build_digital_link(code, "id.medchain.example"), path)
+        ctx.say(f"pack labels (QR + GS1 human-readable text) in {labels}")
         journey = drugs.trace(w3, contract, GTIN, LOT, serials[0])
         (ctx.out / "drug-journey.json").write_text(json.dumps(journey, indent=2, default=_plain) + "\n")
 
