@@ -246,7 +246,10 @@ def drug_journey(ctx: DemoContext) -> None:
         suite = ctx.suite
         assert suite is not None
         contract = suite.require("drugs")
-        conn = open_store(ctx.out / "pharma-store.sqlite")
+        conn = open_store(ctx.out / "maker-store.sqlite")
+        # each party its own store; a recipient gets the shipment's serials (ship --out, receive --serials)
+        distributor = open_store(ctx.out / "distributor-store.sqlite")
+        pharmacy = open_store(ctx.out / "pharmacy-store.sqlite")
         w3 = ctx.w3
         product = "阿莫西林胶囊 Amoxicillin capsules 0.25 g × 24"
         maker = ctx.address("manufacturer")
@@ -265,11 +268,12 @@ def drug_journey(ctx: DemoContext) -> None:
         ctx.say(f"the manufacturer publishes the serial tree (no serials) at its member URI: {tree.name}")
         s1 = drugs.ship(w3, contract, ctx.signer("manufacturer"), batch=batch, to=ctx.address("distributor"),
                         whole=True, store=conn)  # fmt: skip
-        drugs.receive(w3, contract, ctx.signer("distributor"), shipment_id=s1.shipment_id, store=conn)
+        drugs.receive(w3, contract, ctx.signer("distributor"), shipment_id=s1.shipment_id, serials=s1.serials,
+                      store=distributor)  # fmt: skip
         s2 = drugs.ship(w3, contract, ctx.signer("distributor"), batch=batch, to=ctx.address("pharmacy"),
-                        quantity=50, store=conn)  # fmt: skip
+                        quantity=50, store=distributor)  # fmt: skip
         drugs.receive(w3, contract, ctx.signer("pharmacy"), shipment_id=s2.shipment_id, quantity=48,
-                      serials=s2.serials, store=conn)  # fmt: skip
+                      serials=s2.serials, store=pharmacy)  # fmt: skip
         ctx.say("manufacturer → distributor (whole lot, 200) → pharmacy (50 listed serials shipped, "
                 "48 received: discrepancy recorded)")  # fmt: skip
         pages = ctx.out / "consumer-pages"
@@ -281,10 +285,10 @@ def drug_journey(ctx: DemoContext) -> None:
         fake = DrugCode(GTIN, lot=LOT, serial="Z999999", expiry=expiry)
         _page(ctx, contract, codes["genuine"], "genuine", pages, consumer)
         scan = build_digital_link(codes["dispensed"], "id.medchain.example")
-        first = drugs.dispense(w3, contract, ctx.signer("pharmacy"), scan, store=conn)
+        first = drugs.dispense(w3, contract, ctx.signer("pharmacy"), scan, store=pharmacy)
         ctx.say(f"pharmacy dispenses {serials[0]} from scan {scan}: first={first.first}")
         _page(ctx, contract, codes["dispensed"], "dispensed", pages, consumer)
-        again = drugs.dispense(w3, contract, ctx.signer("pharmacy"), scan, store=conn)
+        again = drugs.dispense(w3, contract, ctx.signer("pharmacy"), scan, store=pharmacy)
         ctx.say(f"the same box scanned again: first={again.first}, duplicate flags={again.duplicate_count}")
         ctx.facts["dispense"] = (first.first, again.first, again.duplicate_count)
         _page(ctx, contract, codes["duplicate"], "duplicate", pages, consumer)
