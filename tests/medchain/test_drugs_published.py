@@ -394,3 +394,17 @@ def test_cli_status_unavailable_tree_text(
     )
     assert result.exit_code == 0, result.output
     assert "cannot check the serial: tree unavailable at URI" in " ".join(result.output.split())
+
+
+def test_a_fetched_tree_never_replaces_a_stored_tree_with_serials(
+    env: Env, maker_store: sqlite3.Connection, tmp_path: Path
+) -> None:
+    commission(env, maker_store, "PUB-11")
+    bid = batch_id(GTIN, "PUB-11")
+    serial_publish.publish(maker_store, bid, env.published)
+    local = open_store(tmp_path / "local.sqlite")  # a store whose tree (with serials) is not the chain's
+    other = SerialTree.build(GTIN, "PUB-11", ["OTHER001", "OTHER002"])
+    SerialTrees(local).save_tree(other, GTIN, "PUB-11", "imported")
+    status = svc.lookup(env.w3, env.drugs, GTIN, "PUB-11", "SN000001", store=local)
+    assert (status.genuine, status.serial_check) == (True, "proven")  # answered from the published tree
+    assert SerialTrees(local).serials(bid) == ["OTHER001", "OTHER002"]  # kept, not overwritten
