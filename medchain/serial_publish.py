@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -218,9 +217,6 @@ def obtain(
             f"tree unavailable: the manufacturer of batch {_hex(batch)} has no public URI in the Consortium"
         )
     nodes = check(fetch(uri), batch, root, quantity, uri)
-    if conn is not None and not SerialTrees(conn).serials(batch):  # never replace a tree that has its serials
-        try:
-            SerialTrees(conn).save_leaves(batch, gtin, lot, nodes)
-        except sqlite3.Error:  # the cache is an optimisation (e.g. a concurrent fetch is writing it)
-            pass
+    if conn is not None:
+        SerialTrees(conn).cache_leaves(batch, gtin, lot, nodes)
     return LeafTree(batch, nodes)

@@ -54,6 +54,17 @@ class SerialTrees:
                 (batch, gtin, lot, nodes[:32], nodes, b"", int(time.time())),
             )
 
+    def cache_leaves(self, batch: bytes, gtin: str, lot: str, nodes: bytes) -> bool:
+        """`save_leaves` as a cache: never over a stored tree that has its serials, and a failed write (e.g. a
+        concurrent fetch writing the same row) is not an error. True if written."""
+        if self.serials(batch):
+            return False
+        try:
+            self.save_leaves(batch, gtin, lot, nodes)
+        except sqlite3.Error:
+            return False
+        return True
+
     def stored_nodes(self, batch: bytes) -> tuple[str, str, bytes] | None:
         """(GTIN, lot, flat nodes) of the stored tree of `batch`, with or without its serials, or None."""
         row = self.conn.execute(
