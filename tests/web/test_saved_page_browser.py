@@ -70,3 +70,33 @@ def test_control_the_page_as_served_is_unstyled_from_disk(chromium: Any, tmp_pat
     colour, failed, _ = _open(chromium, saved)
     assert colour != "rgb({}, {}, {})".format(*TONE_RGB["ok"])
     assert any(url.endswith("/static/verify.css") for url in failed)
+
+
+def test_label_sheet_and_svg_labels_open_from_disk_and_scan(chromium: Any, tmp_path: Path) -> None:
+    """`drugs labels` output in a browser: every image of labels.html loads from disk, and an SVG label as the
+    browser draws it still scans to its URI (the HRI text beneath does not disturb the symbol)."""
+    import datetime as dt
+
+    from medchain.gs1 import DrugCode
+    from medchain.qr import decode_png, write_labels
+
+    batch = DrugCode("09506000134352", lot="LOT42", expiry=dt.date(2027, 12, 31))
+    written = write_labels(batch, ["SN0001", "SN0002"], tmp_path, fmt="svg")
+    context = chromium.new_context(viewport={"width": 800, "height": 600})
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto((tmp_path / "labels.html").as_uri(), wait_until="load")
+    loaded = page.eval_on_selector_all("img", "els => els.map(e => [e.alt, e.naturalWidth > 0])")
+    assert loaded == [
+        ["(01) 09506000134352 (17) 271231 (10) LOT42 (21) SN0001", True],
+        ["(01) 09506000134352 (17) 271231 (10) LOT42 (21) SN0002", True],
+    ]
+    page.goto(written[0].path.as_uri(), wait_until="load")
+    text = page.eval_on_selector("text", "e => [e.textContent, e.getBBox().y > 0]")
+    assert text == ["(01) 09506000134352 (17) 271231 (10) LOT42 (21) SN0001", True]
+    shot = tmp_path / "label.png"
+    page.screenshot(path=str(shot))
+    assert decode_png(shot) == [written[0].uri]
+    assert failed == []
+    context.close()
