@@ -624,7 +624,9 @@ def status_cmd(
     if st.json:
         output(st, data)
         return
-    summary = {k: v for k, v in data.items() if k != "journey"}
+    from medchain.web.view import classify  # the consumer page's banner state
+
+    summary = {"verdict": classify(status), **{k: v for k, v in data.items() if k != "journey"}}
     output(st, summary)
     if status.journey:
         output(st, None, _hops(status.journey), title="journey")

@@ -393,7 +393,9 @@ def test_cli_status_unavailable_tree_text(
         "--manifest", str(env.manifest), "drugs", "status", pack, "--store", str(tmp_path / "c.sqlite")
     )
     assert result.exit_code == 0, result.output
-    assert "cannot check the serial: tree unavailable at URI" in " ".join(result.output.split())
+    text = " ".join(result.output.split())
+    assert "verdict unchecked" in text
+    assert "cannot check the serial: tree unavailable at URI" in text
 
 
 def test_a_fetched_tree_never_replaces_a_stored_tree_with_serials(
