@@ -84,6 +84,7 @@ __all__ = [
     "ship",
     "stored_proof",
     "trace",
+    "tree_uri_of",
 ]
 
 BATCH_STATUS = ("NONE", "ACTIVE", "RECALLED")
