@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -48,6 +49,9 @@ __all__ = [
 FORMAT: Final = "medchain-serial-leaves-v1"
 MAX_BYTES: Final = 256 * 1024 * 1024  # 2^22 serials ≈ 8.4 M nodes ≈ 570 MB of hex: far past a real batch
 TIMEOUT: Final = 10.0
+RETRY_AFTER: Final = 60.0  # an unreachable URI is not asked again for this long (a page server's lookups)
+
+_misses: dict[str, tuple[float, str]] = {}  # uri -> (monotonic time of the failure, its message)
 
 
 class TreeUnavailable(MedchainError):
@@ -216,7 +220,16 @@ def obtain(
         raise TreeUnavailable(
             f"tree unavailable: the manufacturer of batch {_hex(batch)} has no public URI in the Consortium"
         )
-    nodes = check(fetch(uri), batch, root, quantity, uri)
+    missed = _misses.get(uri)
+    if missed is not None and time.monotonic() - missed[0] < RETRY_AFTER:
+        raise TreeUnavailable(missed[1])
+    try:
+        doc = fetch(uri)
+    except TreeUnavailable as exc:
+        _misses[uri] = (time.monotonic(), str(exc))
+        raise
+    _misses.pop(uri, None)
+    nodes = check(doc, batch, root, quantity, uri)
     if conn is not None:
         SerialTrees(conn).cache_leaves(batch, gtin, lot, nodes)
     return LeafTree(batch, nodes)

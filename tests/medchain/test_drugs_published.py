@@ -410,3 +410,20 @@ def test_a_fetched_tree_never_replaces_a_stored_tree_with_serials(
     status = svc.lookup(env.w3, env.drugs, GTIN, "PUB-11", "SN000001", store=local)
     assert (status.genuine, status.serial_check) == (True, "proven")  # answered from the published tree
     assert SerialTrees(local).serials(bid) == ["OTHER001", "OTHER002"]  # kept, not overwritten
+
+
+def test_an_unreachable_uri_is_not_asked_again_for_a_minute(
+    env: Env,
+    maker_store: sqlite3.Connection,
+    consumer_store: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    commission(env, maker_store, "PUB-12")
+    status = svc.lookup(env.w3, env.drugs, GTIN, "PUB-12", "SN000001", store=consumer_store)
+    assert status.serial_check == "unavailable"  # not published yet
+    serial_publish.publish(maker_store, batch_id(GTIN, "PUB-12"), env.published)
+    again = svc.lookup(env.w3, env.drugs, GTIN, "PUB-12", "SN000001", store=consumer_store)
+    assert again.serial_note == status.serial_note  # the miss is remembered: no new request
+    monkeypatch.setattr(serial_publish, "RETRY_AFTER", 0.0)  # a minute later
+    later = svc.lookup(env.w3, env.drugs, GTIN, "PUB-12", "SN000001", store=consumer_store)
+    assert (later.genuine, later.serial_check) == (True, "proven")
