@@ -9,8 +9,11 @@ Conventions
   SQLite store when one is given, and sends its sha256 as `epcisHash`.
 - Serial trees: `commission_batch` builds the tree (medchain.serials, OZ StandardMerkleTree) and stores it —
   flat nodes + leaf order + one row per serial — **before** the transaction is sent, so proofs survive a
-  crash; re-running a commission that already reached the chain is a no-op. A pharmacy gets proofs by
-  importing the manufacturer's OZ ``standard-v1`` tree dump (`import_tree`), or passes a proof explicitly.
+  crash; re-running a commission that already reached the chain is a no-op. A pharmacy gets proofs from the
+  serial lists of the shipments it received; for a whole-batch shipment, and for the consumer check, from the
+  batch tree the manufacturer published (medchain.serial_publish: fetched from the manufacturer's member URI,
+  checked against the on-chain root, cached in the store), or from an imported ``standard-v1`` dump
+  (`import_tree`, offline), or an explicit proof.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import datetime as _dt
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -28,7 +31,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
-from medchain import drug_shipments, epcis, tx
+from medchain import drug_shipments, epcis, serial_publish, tx
 from medchain.abi import load_abi
 from medchain.addresses import ZERO_ADDRESS
 from medchain.chain import BlockTimes, Signer, signer_address
@@ -71,6 +74,7 @@ __all__ = [
     "import_tree",
     "lookup",
     "member_or_none",
+    "published_tree",
     "parse_pack",
     "recall",
     "receive",
@@ -81,6 +85,7 @@ __all__ = [
     "ship",
     "stored_proof",
     "trace",
+    "tree_uri_of",
 ]
 
 BATCH_STATUS = ("NONE", "ACTIVE", "RECALLED")
@@ -145,6 +150,12 @@ class DrugStatus:
     last_duplicate_by: str | None = None  # member address of the last duplicate dispense attempt
     last_duplicate_by_name: str | None = None
     last_duplicate_at: int | None = None
+    # the serial against the batch's serial tree: "proven" (in the tree), "absent" (the tree was read and the
+    # serial is not in it: found is False), "unavailable" (no tree could be read: see serial_note), None (an
+    # explicit proof was checked, or the batch is not on chain)
+    serial_check: str | None = None
+    serial_note: str | None = None  # e.g. "cannot check the serial: tree unavailable at URI …"
+    tree_uri: str | None = None  # where the batch's published serial tree is (the manufacturer's member URI)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -380,6 +391,11 @@ def export_tree(conn: Connection, batch: bytes) -> dict[str, Any]:
     if stored is None:
         raise InputError(f"no serial tree for batch {_hex(batch)} in this store")
     nodes, order, serials = stored
+    if not serials:
+        raise InputError(
+            f"this store holds only the published tree of batch {_hex(batch)} (no serials): export it from "
+            "the manufacturer's store"
+        )
     count = len(order)
     values: list[dict[str, Any]] = [{} for _ in range(count)]
     for serial, tree_index in serials:
@@ -493,6 +509,44 @@ def _existing(drugs: Contract, batch: bytes) -> BatchView:
     if view.status == "NONE":
         raise InputError(f"batch {_hex(batch)} is not on chain")
     return view
+
+
+# ---------------------------------------------------------------------------------------------------
+# Published serial trees (medchain.serial_publish)
+
+
+def tree_uri_of(consortium: Contract, view: BatchView) -> str | None:
+    """Where batch `view`'s serial tree is published: ``<manufacturer member URI>/trees/0x<batchId>.json``."""
+    if view.manufacturer is None:
+        return None
+    try:
+        base = get_member(consortium, view.manufacturer).uri
+    except MedchainError:
+        return None
+    return serial_publish.tree_uri(base, bytes.fromhex(view.batch_id[2:]))
+
+
+def published_tree(
+    w3: Web3, drugs: Contract, batch: bytes, store: Connection | None = None
+) -> tuple[serial_publish.LeafTree, str | None]:
+    """(the batch's serial tree, its URI): the store's copy, else the manufacturer's published tree, checked
+    against the on-chain root and cached in `store`. TreeUnavailable / InputError (a refused tree) name the
+    URI."""
+    view = _existing(drugs, batch)
+    return _leaf_tree(_Chain.of(w3, drugs), view, store)
+
+
+def _leaf_tree(
+    chain: _Chain, view: BatchView, store: Connection | None
+) -> tuple[serial_publish.LeafTree, str | None]:
+    batch = bytes.fromhex(view.batch_id[2:])
+    root = bytes.fromhex(view.serial_root[2:])
+    local = SerialTrees(store).stored_nodes(batch) if store is not None else None
+    uri = None if local is not None and local[2][:32] == root else tree_uri_of(chain.consortium, view)
+    tree = serial_publish.obtain(
+        store, batch, gtin=view.gtin, lot=view.lot, root=root, quantity=view.quantity, uri=uri
+    )
+    return tree, uri
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -886,6 +940,8 @@ def dispense(
     if proof is None or shipment_id is None:
         found = _received_proof(drugs, store, batch, code.serial, member) if store is not None else None
         if found is None:
+            found = _whole_batch_proof(chain, view, store, code.serial, member)
+        if found is None:
             raise InputError(
                 f"serial {code.serial!r} of batch {code.lot} is in no shipment your member received in this "
                 "store: receive the shipment with its serial list (medchain drugs receive ID --serials FILE)"
@@ -919,6 +975,32 @@ def dispense(
         block,
         shipment_id,
     )
+
+
+def _whole_batch_proof(
+    chain: _Chain, view: BatchView, store: Connection | None, serial: str, member: str
+) -> tuple[int, list[bytes]] | None:
+    """(shipment id, proof) of `serial` from the batch tree (the store's, else the published one), for a
+    shipment `member` received that carried the whole batch (its serial root is the batch's). None when
+    the member received no such shipment; InputError when the serial is not in the batch or no tree can be
+    read."""
+    batch = bytes.fromhex(view.batch_id[2:])
+    whole = drug_shipments.commitment(batch, bytes.fromhex(view.serial_root[2:]))
+    received = _logs(chain.drugs, "DrugReceived", 0, {"batchId": batch, "to": member})
+    ids = [int(log["args"]["shipmentId"]) for log in received]
+    candidates = [
+        sid for sid in reversed(ids) if bytes(_shipment(chain.drugs, sid)["serialCommitment"]) == whole
+    ]
+    if not candidates:
+        return None
+    try:
+        tree, _ = _leaf_tree(chain, view, store)
+    except serial_publish.TreeUnavailable as exc:
+        raise InputError(f"cannot check the serial: {exc}") from None
+    proof = tree.proof(serial)
+    if proof is None:
+        raise InputError(f"serial {serial!r} is not in batch {view.lot}: the pack is not one of its serials")
+    return candidates[0], proof
 
 
 def _received_proof(
@@ -1158,9 +1240,13 @@ def lookup(
     store: Connection | None = None,
     from_block: int = 0,
 ) -> DrugStatus:
-    """Everything about one pack in one call (views + events). `genuine` is the chain's answer for `proof`
-    (or a proof from `store`); without one it is True if the serial was dispensed (its dispense checked a
-    proof), else None. Raises InputError for a malformed GTIN/lot/serial."""
+    """Everything about one pack in one call (views + events). Without an explicit `proof`, the serial is
+    checked against the batch's serial tree (the store's copy, else the manufacturer's published tree,
+    checked against the on-chain root and cached in `store`): a serial that is not in it is not found
+    (``found=False``, ``serial_check="absent"``); one that is gets the chain's `verify` answer as `genuine`.
+    When no tree can be read, ``serial_check="unavailable"`` and `serial_note` says why; `genuine` is then
+    True only if the serial was dispensed (its dispense checked a proof), else None. Raises InputError for a
+    malformed GTIN/lot/serial."""
     drugs = drug_trace_contract
     code = DrugCode(gtin=gtin14(gtin_number(gtin)), lot=lot, serial=serial)
     assert code.lot is not None and code.serial is not None
@@ -1168,15 +1254,26 @@ def lookup(
     view = batch_view(drugs, batch)
     if view.status == "NONE":
         return _not_found(code, drugs.address, batch)
-    if proof is None and store is not None:
-        proof = stored_proof(store, batch, code.serial)
+    chain = _Chain.of(w3, drugs)
+    check: str | None = None
+    note: str | None = None
+    uri: str | None = None
+    if proof is None:
+        try:
+            tree, uri = _leaf_tree(chain, view, store)
+        except MedchainError as exc:  # unreadable (TreeUnavailable) or refused (InputError): say so
+            check, note = "unavailable", f"cannot check the serial: {exc}"
+        else:
+            proof = tree.proof(code.serial)
+            if proof is None:
+                return replace(_not_found(code, drugs.address, batch), serial_check="absent", tree_uri=uri)
+            check = "proven"
     if proof is not None:
         s = _call_struct(drugs, "verify", gtin_number(code.gtin), code.lot, code.serial, list(proof))
         genuine: bool | None = bool(s["genuine"])
     else:
         s = _call_struct(drugs, "serialStatus", batch, code.serial)
         genuine = True if s["dispensed"] else None
-    chain = _Chain.of(w3, drugs)
     journey = trace(w3, drugs, code.gtin, code.lot, code.serial, from_block=from_block, _chain=chain)
     commission = next((h for h in journey if h.kind == "commission"), None)
     dispensed_by, last_duplicate_by = _member(s["dispensedBy"]), _member(s["lastDuplicateBy"])
@@ -1209,6 +1306,9 @@ def lookup(
         last_duplicate_by=last_duplicate_by,
         last_duplicate_by_name=chain.name(last_duplicate_by),
         last_duplicate_at=int(s["lastDuplicateAt"]) or None,
+        serial_check=check,
+        serial_note=note,
+        tree_uri=uri,
     )
 
 

@@ -1,8 +1,13 @@
 """QR codes carrying the GS1 Digital Link URI of a pack (DESIGN §6.7), single and per batch.
 
-`save_qr` writes one QR (PNG or SVG by the file suffix); `write_labels` writes one QR per serial of a
-batch plus a ``labels.csv`` manifest (file, serial, element string, URI). `decode_png` reads a PNG back
-with zxing-cpp (an optional, test-time dependency) so a print run can be checked before it ships.
+`save_qr` writes one QR (PNG or SVG by the file suffix); `write_labels` writes one label per serial of a
+batch plus a ``labels.csv`` manifest (file, serial, element string, URI) and a ``labels.html`` print sheet.
+Each label shows the Human Readable Interpretation under its QR, as GS1 labels print it (GS1 General
+Specifications §4.15 and the GS1 HRI Implementation Guide: the element strings the symbol carries, each
+Application Identifier in parentheses, e.g. ``(01) 09506000134352 (17) 271231 (10) LOT42 (21) SN0001``):
+each label (PNG or SVG) draws it beneath the symbol; ``labels.html`` lays the labels out for printing.
+`decode_png` reads a PNG back with zxing-cpp (an optional, test-time dependency) so a print run can be
+checked before it ships.
 
 The QR holds the URI exactly as `medchain.gs1.build_digital_link` writes it, in byte mode, error
 correction level M (15 %; a fair default for printed cartons — pass ``error="q"`` for rough surfaces),
@@ -12,10 +17,11 @@ with the 4-module quiet zone the QR standard asks for.
 from __future__ import annotations
 
 import csv
+import html
 import re
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
@@ -23,12 +29,23 @@ from typing import Final
 import segno
 
 from medchain.errors import ConfigError, InputError
-from medchain.gs1 import DEFAULT_RESOLVER, DrugCode, build_digital_link, build_element_string
+from medchain.gs1 import (
+    AI_EXPIRY,
+    AI_GTIN,
+    AI_LOT,
+    AI_SERIAL,
+    DEFAULT_RESOLVER,
+    DrugCode,
+    build_digital_link,
+    build_element_string,
+    format_yymmdd,
+)
 
 __all__ = [
     "Label",
     "PngImage",
     "decode_png",
+    "hri_text",
     "label_filename",
     "make_qr",
     "read_png",
@@ -39,6 +56,7 @@ __all__ = [
 
 FORMATS: Final = ("png", "svg")
 MANIFEST: Final = "labels.csv"
+SHEET: Final = "labels.html"
 _SAFE: Final = re.compile(r"[A-Za-z0-9_.\-]")
 
 
@@ -81,6 +99,105 @@ def save_qr(
         qr.save(str(out), kind="svg", scale=scale, border=border, xmldecl=True, title=uri)
     else:
         qr.save(str(out), kind="png", scale=scale, border=border)
+    return out
+
+
+def hri_text(code: DrugCode) -> str:
+    """The Human Readable Interpretation printed under the symbol: each element string as ``(AI) data``,
+    in the order the code carries them (DESIGN §6.7: 01, 17, 10, 21), separated by spaces."""
+    elements = [(AI_GTIN, code.gtin)]
+    if code.expiry is not None:
+        elements.append((AI_EXPIRY, format_yymmdd(code.expiry)))
+    if code.lot is not None:
+        elements.append((AI_LOT, code.lot))
+    if code.serial is not None:
+        elements.append((AI_SERIAL, code.serial))
+    return " ".join(f"({ai}) {data}" for ai, data in elements)
+
+
+def save_label_svg(
+    code: DrugCode, uri: str, out: Path, *, scale: int = 8, border: int = 4, error: str = "m"
+) -> Path:
+    """One pack label as SVG: the QR of `uri` with the HRI of `code` in one line beneath it, stretched to the
+    symbol's width (OCR-B is GS1's recommended font; a monospace fallback is named after it)."""
+    if scale < 1 or border < 0:
+        raise InputError(f"bad QR geometry: scale {scale} (>= 1), border {border} (>= 0)")
+    qr = make_qr(uri, error=error)
+    width, height = qr.symbol_size(scale=scale, border=border)
+    text = hri_text(code)
+    size = max(8.0, min(3.0 * scale, 1.9 * width / max(len(text), 1)))
+    line = round(size * 1.6)
+    symbol = qr.svg_inline(scale=scale, border=border, omitsize=False)
+    inner = symbol.replace("<svg ", '<svg x="0" y="0" ', 1)
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + line}" '
+        f'viewBox="0 0 {width} {height + line}">'
+        f"<title>{html.escape(uri)}</title>"
+        f'<rect width="{width}" height="{height + line}" fill="#fff"/>'
+        f"{inner}"
+        f'<text x="{width / 2:g}" y="{height + size * 0.9:g}" font-family="OCR-B, \'OCR B\', monospace" '
+        f'font-size="{size:g}" text-anchor="middle" fill="#000" textLength="{width - 2 * scale}" '
+        f'lengthAdjust="spacingAndGlyphs">{html.escape(text)}</text>'
+        "</svg>\n"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def hri_lines(code: DrugCode, width: int, size_for: Callable[[str], int]) -> list[str]:
+    """The HRI in one line when it fits `width` at the smallest legible size, else split in two lines between
+    element strings (GTIN and expiry / lot and serial). `size_for(text)` is the text's width at that size."""
+    text = hri_text(code)
+    if size_for(text) <= width:
+        return [text]
+    parts = text.split(" (")
+    half = (len(parts) + 1) // 2
+    return [" (".join(parts[:half]), "(" + " (".join(parts[half:])]
+
+
+def save_label_png(
+    code: DrugCode, uri: str, out: Path, *, scale: int = 8, border: int = 4, error: str = "m"
+) -> Path:
+    """One pack label as PNG: the QR of `uri`, and the HRI of `code` beneath it in Pillow's built-in font
+    (so the label looks the same everywhere), as large as fits the symbol's width. The HRI is also kept in
+    the PNG's ``Description`` text chunk."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+
+    if scale < 1 or border < 0:
+        raise InputError(f"bad QR geometry: scale {scale} (>= 1), border {border} (>= 0)")
+    buffer = io.BytesIO()
+    make_qr(uri, error=error).save(buffer, kind="png", scale=scale, border=border)
+    symbol = Image.open(io.BytesIO(buffer.getvalue())).convert("L")
+    width, height = symbol.size
+    room = width - 2 * max(scale, 2)
+
+    def font(size: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+        return ImageFont.load_default(size=size)
+
+    def text_width(text: str, size: float) -> int:
+        left, _, right, _ = font(size).getbbox(text)
+        return int(right - left)
+
+    smallest = 9
+    lines = hri_lines(code, room, lambda text: text_width(text, smallest))
+    size = float(min(3 * scale, 28))
+    while size > smallest and max(text_width(line, size) for line in lines) > room:
+        size -= 0.5
+    line_height = round(size * 1.35)
+    label = Image.new("L", (width, height + line_height * len(lines) + max(scale, 4)), 255)
+    label.paste(symbol, (0, 0))
+    draw = ImageDraw.Draw(label)
+    for number, line in enumerate(lines):
+        draw.text((width / 2, height + number * line_height), line, fill=0, font=font(size), anchor="ma")
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Description", hri_text(code))
+    info.add_text("Comment", uri)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    label.save(out, format="PNG", pnginfo=info, optimize=True)
     return out
 
 
@@ -138,9 +255,13 @@ def write_labels(
         assert code.serial is not None
         path = out_dir / label_filename(code.serial, fmt)
         uri = build_digital_link(code, resolver)
-        save_qr(uri, path, scale=scale, error=error)
+        if fmt == "svg":
+            save_label_svg(code, uri, path, scale=scale, error=error)
+        else:
+            save_label_png(code, uri, path, scale=scale, error=error)
         labels.append(Label(code.serial, uri, path))
     _write_manifest(out_dir / MANIFEST, labels, codes)
+    _write_sheet(out_dir / SHEET, labels, codes, batch)
     return labels
 
 
@@ -167,6 +288,25 @@ def _write_manifest(path: Path, labels: list[Label], codes: list[DrugCode]) -> N
         writer.writerow(["file", "serial", "element_string", "uri"])
         for label, code in zip(labels, codes, strict=True):
             writer.writerow([label.path.name, label.serial, build_element_string(code), label.uri])
+
+
+def _write_sheet(path: Path, labels: list[Label], codes: list[DrugCode], batch: DrugCode) -> None:
+    """A print sheet of every label (each image carries its HRI; the alt text is the HRI too). Relative links:
+    keep it beside the images."""
+    cells = "".join(
+        f'<img src="{html.escape(label.path.name)}" alt="{html.escape(hri_text(code))}" '
+        f'title="{html.escape(label.uri)}">\n'
+        for label, code in zip(labels, codes, strict=True)
+    )
+    title = html.escape(f"Pack labels {hri_text(batch)}")
+    path.write_text(
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{title}</title><style>"
+        "body{margin:8mm}img{display:inline-block;width:32mm;height:auto;margin:0 4mm 6mm 0;"
+        "vertical-align:top;break-inside:avoid}"
+        f"</style></head><body>\n{cells}</body></html>\n",
+        encoding="utf-8",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------

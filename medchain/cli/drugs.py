@@ -30,7 +30,9 @@ else:
 
 app = typer.Typer(help="Drug traceability: products, batches, custody, dispensing, recalls, trace.")
 product_app = typer.Typer(help="GTIN products (MANUFACTURER).")
-batch_app = typer.Typer(help="Batches and their serial trees (MANUFACTURER; pharmacies import trees).")
+batch_app = typer.Typer(
+    help="Batches and their serial trees (MANUFACTURER publishes, others fetch or import)."
+)
 prefix_app = typer.Typer(help="GS1 Company Prefixes of manufacturers (COUNCIL, k-of-n approvals).")
 app.add_typer(product_app, name="product")
 app.add_typer(batch_app, name="batch")
@@ -224,6 +226,10 @@ def batch_commission(
     certificate: Annotated[
         Path | None, typer.Option(help="batch release certificate file (its sha256 goes on chain)")
     ] = None,
+    publish: Annotated[
+        Path | None,
+        typer.Option(help="also publish the tree (no serials) to DIR/trees/0x<batch>.json: see publish-tree"),
+    ] = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -244,7 +250,33 @@ def batch_commission(
         certificate=_read(certificate, "certificate") if certificate else None,
         store=_store(st, store),
     )
-    output(st, _data(result))
+    data = _data(result)
+    if publish is not None:
+        data["published"] = str(_publish(st, store, bytes.fromhex(result.batch_id[2:]), publish))
+    output(st, data)
+
+
+def _publish(st: CliState, store: Path | None, batch: bytes, folder: Path) -> Path:
+    from medchain.serial_publish import publish
+
+    return publish(_store(st, store), batch, folder)
+
+
+@batch_app.command("publish-tree")
+def batch_publish_tree(
+    ctx: typer.Context,
+    batch: BatchArg,
+    out: Annotated[Path, typer.Option("--out", help="document root of your member URI's web server")],
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Publish the batch's serial tree without its serials (OUT/trees/0x<batch>.json), where pharmacies and
+    consumer pages fetch it from: <your member URI>/trees/0x<batch>.json. `medchain web serve --store` serves
+    it from the store too."""
+    st = state(ctx, json_out)
+    batch_id = svc.resolve_batch(batch)
+    path = _publish(st, store, batch_id, out)
+    output(st, {"file": str(path), "batchId": "0x" + batch_id.hex(), "path": f"/trees/{path.name}"})
 
 
 @batch_app.command("show")
@@ -567,7 +599,9 @@ def status_cmd(
     if st.json:
         output(st, data)
         return
-    summary = {k: v for k, v in data.items() if k != "journey"}
+    from medchain.web.view import classify  # the consumer page's banner state
+
+    summary = {"verdict": classify(status), **{k: v for k, v in data.items() if k != "journey"}}
     output(st, summary)
     if status.journey:
         output(st, None, _hops(status.journey), title="journey")

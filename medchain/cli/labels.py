@@ -59,7 +59,8 @@ def labels(
     verify: Annotated[bool, typer.Option(help="decode every PNG back (needs zxing-cpp) and compare")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write one QR per serial into DIR, plus labels.csv (file, serial, element string, URI)."""
+    """Write one label per serial into DIR (the QR with the GS1 human-readable text beneath it), plus
+    labels.csv (file, serial, element string, URI) and labels.html (all labels on one page, for printing)."""
     st = state(ctx, json_out)
     code = parse_drug_code(batch)
     if expiry is not None:
@@ -83,6 +84,7 @@ def labels(
         "directory": str(out),
         "labels": len(written),
         "manifest": str(out / "labels.csv"),
+        "sheet": str(out / "labels.html"),
         "verified": verify,
         "first": rows[0]["uri"],
     }

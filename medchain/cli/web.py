@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -52,7 +52,11 @@ def serve(
     ] = False,
     store: Annotated[
         Path | None,
-        typer.Option("--store", help="event index for the portal's disclosures (default: the chain's store)"),
+        typer.Option(
+            "--store",
+            help="local store: the portal's event index, serial trees served at /trees/ and cached "
+            "(default: the chain's store)",
+        ),
     ] = None,
     gateway: Annotated[
         list[str] | None,
@@ -85,16 +89,26 @@ def serve(
             "--relay needs a ConsentRegistry on this chain (no 'consent' address in the manifest)"
         )
 
+    from medchain.serial_publish import stored_document
+    from medchain.store import default_store_path, open_store
+
+    # the store: published serial trees served from it (a manufacturer's), fetched ones cached in it
+    store_path = store or default_store_path(int(w3.eth.chain_id))
+    drug_store = open_store(store_path) if contract is not None else None
+
     def lookup(gtin: str, lot: str, serial: str) -> DrugStatus | None:
         assert contract is not None  # (only handed to the app when DrugTrace is deployed)
-        return drugs.lookup(w3, contract, gtin, lot, serial)
+        return drugs.lookup(w3, contract, gtin, lot, serial, store=drug_store)
+
+    def trees(batch: bytes) -> dict[str, Any] | None:
+        assert drug_store is not None
+        return stored_document(drug_store, batch)
 
     portal, checker = None, None
     if has_consent:
-        from medchain.store import default_store_path, open_store
         from medchain.web.portal import PortalService
 
-        conn = open_store(store or default_store_path(int(w3.eth.chain_id)))
+        conn = open_store(store_path)
         relayer = st.signer() if relay else None
         portal = PortalService(w3, suite, conn, relayer, from_block=st.deploy_block())
     gateways = None
@@ -110,7 +124,8 @@ def serve(
         checker = (check.lookup, check.evidence)
     tz = dt.timezone(dt.timedelta(hours=utc_offset))
     application = create_app(lookup if contract is not None else None, resolver, tz=tz, portal=portal,
-                             checker=checker, gateways=gateways)  # fmt: skip
+                             checker=checker, gateways=gateways,
+                             trees=trees if drug_store is not None else None)  # fmt: skip
     pages = [f"verification page on http://{host}:{port}/ (QR resolver {resolver})"]
     if portal is not None:
         pages.append(f"patient portal on http://{host}:{port}/portal" + (" (relaying)" if relay else ""))

@@ -36,6 +36,8 @@ def deploy_and_admit(ctx: DemoContext) -> None:
         c = suite.consortium
         for actor, (role, name) in ROLES_BY_ACTOR.items():
             uri = f"https://{actor.replace('_', '-')}.example.cn/api"
+            if actor == "manufacturer":  # its public endpoint serves <uri>/trees/ (published serial trees)
+                uri = (ctx.out / "published").resolve().as_uri()
             request = consortium.proposal_request("admit", target=ctx.address(actor), roles=role, name=name,
                                                   uri=uri)  # fmt: skip
             proposal = consortium.propose(c, ctx.signer("council_1"), request)
@@ -236,7 +238,7 @@ def claim(ctx: DemoContext) -> None:
 
 
 def drug_journey(ctx: DemoContext) -> None:
-    from medchain import qr
+    from medchain import qr, serial_publish
     from medchain.gs1 import DrugCode, build_digital_link
     from medchain.serials import batch_id
 
@@ -244,7 +246,10 @@ def drug_journey(ctx: DemoContext) -> None:
         suite = ctx.suite
         assert suite is not None
         contract = suite.require("drugs")
-        conn = open_store(ctx.out / "pharma-store.sqlite")
+        conn = open_store(ctx.out / "maker-store.sqlite")
+        # each party its own store; a recipient gets the shipment's serials (ship --out, receive --serials)
+        distributor = open_store(ctx.out / "distributor-store.sqlite")
+        pharmacy = open_store(ctx.out / "pharmacy-store.sqlite")
         w3 = ctx.w3
         product = "阿莫西林胶囊 Amoxicillin capsules 0.25 g × 24"
         maker = ctx.address("manufacturer")
@@ -259,40 +264,45 @@ def drug_journey(ctx: DemoContext) -> None:
                                       store=conn)  # fmt: skip
         ctx.say(f"commissioned lot {LOT}: {done.quantity} packs, serial root {done.serial_root[:18]}…")
         batch = batch_id(GTIN, LOT)
+        tree = serial_publish.publish(conn, batch, ctx.out / "published")
+        ctx.say(f"the manufacturer publishes the serial tree (no serials) at its member URI: {tree.name}")
         s1 = drugs.ship(w3, contract, ctx.signer("manufacturer"), batch=batch, to=ctx.address("distributor"),
                         whole=True, store=conn)  # fmt: skip
-        drugs.receive(w3, contract, ctx.signer("distributor"), shipment_id=s1.shipment_id, store=conn)
+        drugs.receive(w3, contract, ctx.signer("distributor"), shipment_id=s1.shipment_id, serials=s1.serials,
+                      store=distributor)  # fmt: skip
         s2 = drugs.ship(w3, contract, ctx.signer("distributor"), batch=batch, to=ctx.address("pharmacy"),
-                        quantity=50, store=conn)  # fmt: skip
+                        quantity=50, store=distributor)  # fmt: skip
         drugs.receive(w3, contract, ctx.signer("pharmacy"), shipment_id=s2.shipment_id, quantity=48,
-                      serials=s2.serials, store=conn)  # fmt: skip
+                      serials=s2.serials, store=pharmacy)  # fmt: skip
         ctx.say("manufacturer → distributor (whole lot, 200) → pharmacy (50 listed serials shipped, "
                 "48 received: discrepancy recorded)")  # fmt: skip
         pages = ctx.out / "consumer-pages"
         pages.mkdir()
+        # the consumer page's server has its own store: it fetches the published tree, checks its root
+        consumer = open_store(ctx.out / "consumer-store.sqlite")
         packs = (("genuine", serials[1]), ("dispensed", serials[0]), ("duplicate", serials[0]))
         codes = {name: DrugCode(GTIN, lot=LOT, serial=s, expiry=expiry) for name, s in packs}
         fake = DrugCode(GTIN, lot=LOT, serial="Z999999", expiry=expiry)
-        _page(ctx, contract, codes["genuine"], "genuine", pages, conn)
+        _page(ctx, contract, codes["genuine"], "genuine", pages, consumer)
         scan = build_digital_link(codes["dispensed"], "id.medchain.example")
-        first = drugs.dispense(w3, contract, ctx.signer("pharmacy"), scan, store=conn)
+        first = drugs.dispense(w3, contract, ctx.signer("pharmacy"), scan, store=pharmacy)
         ctx.say(f"pharmacy dispenses {serials[0]} from scan {scan}: first={first.first}")
-        _page(ctx, contract, codes["dispensed"], "dispensed", pages, conn)
-        again = drugs.dispense(w3, contract, ctx.signer("pharmacy"), scan, store=conn)
+        _page(ctx, contract, codes["dispensed"], "dispensed", pages, consumer)
+        again = drugs.dispense(w3, contract, ctx.signer("pharmacy"), scan, store=pharmacy)
         ctx.say(f"the same box scanned again: first={again.first}, duplicate flags={again.duplicate_count}")
         ctx.facts["dispense"] = (first.first, again.first, again.duplicate_count)
-        _page(ctx, contract, codes["duplicate"], "duplicate", pages, conn)
-        _page(ctx, contract, fake, "not_found", pages, conn)
+        _page(ctx, contract, codes["duplicate"], "duplicate", pages, consumer)
+        _page(ctx, contract, fake, "not_found", pages, consumer)
         notice = "召回通知 recall notice GJ2611A".encode()
         drugs.recall(w3, contract, ctx.signer("manufacturer"), batch=batch, notice=notice)
         ctx.say(f"manufacturer recalls lot {LOT}")
-        _page(ctx, contract, codes["genuine"], "recalled", pages, conn)
+        _page(ctx, contract, codes["genuine"], "recalled", pages, consumer)
         labels = ctx.out / "qr"
         for name, code in (("genuine", codes["genuine"]), ("dispensed", codes["dispensed"])):
             path = labels / f"{name}.png"
             labels.mkdir(exist_ok=True)
-            qr.save_qr(build_digital_link(code, "id.medchain.example"), path)
-        ctx.say(f"QR PNGs in {labels}")
+            qr.save_label_png(code, build_digital_link(code, "id.medchain.example"), path)
+        ctx.say(f"pack labels (QR + GS1 human-readable text) in {labels}")
         journey = drugs.trace(w3, contract, GTIN, LOT, serials[0])
         (ctx.out / "drug-journey.json").write_text(json.dumps(journey, indent=2, default=_plain) + "\n")
 
@@ -308,11 +318,13 @@ def _plain(value: Any) -> Any:
 
 
 def _page(ctx: DemoContext, contract: Any, code: Any, state: str, folder: Any, conn: Any) -> None:
-    """Render the consumer page for one pack as `medchain web serve` would, save it, print its URL."""
+    """Render the consumer page for one pack as `medchain web serve` would, save it as one self-contained
+    file (stylesheet inlined: it opens from disk), print its URL."""
     from fastapi.testclient import TestClient
 
     from medchain.gs1 import build_digital_link
     from medchain.web import create_app
+    from medchain.web.pages import standalone
 
     app = create_app(
         lambda g, lot, s: drugs.lookup(ctx.w3, contract, g, lot, s, store=conn), "id.medchain.example"
@@ -321,7 +333,7 @@ def _page(ctx: DemoContext, contract: Any, code: Any, state: str, folder: Any, c
     path = link.split("id.medchain.example", 1)[1]
     response = TestClient(app).get(path)
     out = folder / f"{state}.html"
-    out.write_text(response.text)
+    out.write_text(standalone(response.text))
     ctx.facts.setdefault("pages", {})[state] = (response.status_code, response.text)
     url = f"http://127.0.0.1:8080{path}"
     ctx.say(f"consumer page [{state}]: {url} -> {out.name} (HTTP {response.status_code})")

@@ -42,6 +42,36 @@ class SerialTrees:
             )  # fmt: skip
             conn.executemany("INSERT INTO drug_serials (batch_id, serial, tree_index) VALUES (?, ?, ?)", rows)
 
+    def save_leaves(self, batch: bytes, gtin: str, lot: str, nodes: bytes) -> None:
+        """A batch tree without its serials (a published tree, checked against the chain by the caller): the
+        flat nodes only, no leaf order and no serial rows; replaces an earlier copy."""
+        with transaction(self.conn) as conn:
+            conn.execute("DELETE FROM drug_serials WHERE batch_id = ?", (batch,))
+            conn.execute(
+                "INSERT OR REPLACE INTO drug_batches"
+                " (batch_id, gtin, lot, serial_root, nodes, leaf_order, source, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'imported', ?)",
+                (batch, gtin, lot, nodes[:32], nodes, b"", int(time.time())),
+            )
+
+    def cache_leaves(self, batch: bytes, gtin: str, lot: str, nodes: bytes) -> bool:
+        """`save_leaves` as a cache: never over a stored tree that has its serials, and a failed write (e.g. a
+        concurrent fetch writing the same row) is not an error. True if written."""
+        if self.serials(batch):
+            return False
+        try:
+            self.save_leaves(batch, gtin, lot, nodes)
+        except sqlite3.Error:
+            return False
+        return True
+
+    def stored_nodes(self, batch: bytes) -> tuple[str, str, bytes] | None:
+        """(GTIN, lot, flat nodes) of the stored tree of `batch`, with or without its serials, or None."""
+        row = self.conn.execute(
+            "SELECT gtin, lot, nodes FROM drug_batches WHERE batch_id = ?", (batch,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), bytes(row[2]))
+
     def set_commission_tx(self, batch: bytes, tx_hash: bytes | None) -> None:
         self.conn.execute("UPDATE drug_batches SET tx_hash = ? WHERE batch_id = ?", (tx_hash, batch))
 

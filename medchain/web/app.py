@@ -8,6 +8,8 @@ Routes
 - ``GET /`` — a form to paste a scan (``?scan=...``, any form `medchain.gs1.parse_scan` reads); a pack
   code redirects (303) to its Digital Link path.
 - ``GET /static/verify.css``, ``GET /healthz``.
+- ``GET /trees/0x<batchId>.json`` — a batch's published serial tree (no serials; medchain.serial_publish),
+  when the app is given `trees` (the manufacturer's store): 404 when the store has no tree of that batch.
 - ``GET /portal`` (patient portal) and ``GET /check`` (record check page) with their JSON API, when the app
   is given a `PortalService` / record checker: see `medchain.web.portal_app`. Those two pages run scripts
   (the app's own files only, CSP ``script-src 'self'``); the consumer pages stay script-free.
@@ -22,10 +24,10 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from medchain.errors import InputError, MedchainError
@@ -50,6 +52,8 @@ __all__ = ["Lookup", "create_app"]
 
 #: (gtin, lot, serial) -> status, or None when the chain knows nothing of the pack
 Lookup = Callable[[str, str, str], "DrugStatus | None"]
+#: batch id -> its published serial tree document, or None when there is none here
+Trees = Callable[[bytes], "dict[str, Any] | None"]
 
 MAX_SCAN: Final = 512
 _LOCAL_HOST: Final = "resolver.invalid"
@@ -77,13 +81,15 @@ def create_app(
     check_page: bool = False,
     gateways: PortalGateways | None = None,
     limits: Limits | None = None,
+    trees: Trees | None = None,
 ) -> FastAPI:
     """The verification app. `lookup(gtin, lot, serial)` answers from the chain (typically
     ``medchain.drugs.lookup`` bound to a Web3 and the DrugTrace contract; None: no DrugTrace, packs are
     answered "unavailable"); `resolver` is the host the printed QR codes name (shown on the page as the
     canonical link); `tz` is used for dates. `portal` adds the patient portal (with `gateways`, its record
     download through the hospitals' gateways; `limits`, its per-address rate limits), `checker` (or
-    `check_page` alone, hashing without lookups) the record check page."""
+    `check_page` alone, hashing without lookups) the record check page; `trees` serves published serial
+    trees."""
     build_digital_link(DrugCode("09506000134352"), resolver)  # validate the resolver early
     app = FastAPI(title="MedChain drug verification", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
@@ -144,6 +150,22 @@ def create_app(
         view = build_view(code, status, tz=tz)
         body = pages.status_page(view, uri=build_digital_link(code, resolver), root=root)
         return _html(body, 404 if view.state == "not_found" else 200)
+
+    if trees is not None:
+        serve_tree = trees
+
+        @app.get("/trees/{name}", include_in_schema=False)
+        def tree(name: str) -> Response:
+            text = name.removesuffix(".json").removeprefix("0x")
+            if len(text) != 64 or not name.endswith(".json"):
+                return PlainTextResponse("not a tree name: /trees/0x<64 hex digits>.json", 404)
+            try:
+                doc = serve_tree(bytes.fromhex(text))
+            except ValueError:
+                return PlainTextResponse("not a tree name: /trees/0x<64 hex digits>.json", 404)
+            if doc is None:
+                return PlainTextResponse("no published serial tree for this batch here", 404)
+            return JSONResponse(doc, headers={"Access-Control-Allow-Origin": "*"})
 
     if portal is not None:
         from medchain.web.portal_app import add_portal

@@ -3,6 +3,11 @@ first, English beneath (``class="en"``)."""
 
 from __future__ import annotations
 
+import base64
+import html
+import mimetypes
+import re
+from pathlib import Path
 from typing import Final
 
 from medchain.web.html import Html, esc, join, render_template, tag
@@ -15,6 +20,39 @@ _ICONS: Final = {
     "warn": "M12 8v5M12 16.5h.01",
     "danger": "M16 8 8 16M8 8l8 8",
 }
+
+
+_STATIC: Final = Path(__file__).with_name("static")
+_STYLESHEET: Final = re.compile(r'<link rel="stylesheet" href="(?P<href>[^"]*)">')
+_IMAGE_SRC: Final = re.compile(r'(?P<head><img\b[^>]*?\bsrc=")(?P<src>[^"]*)(?P<tail>")')
+
+
+def standalone(page_html: str) -> str:
+    """The page as one file that shows the same when opened from disk: the app's stylesheets inlined as
+    ``<style>``, its images as ``data:`` URIs (what a saved consumer page needs; no server, no network)."""
+
+    def css(match: re.Match[str]) -> str:
+        text = _static(match["href"]).decode("utf-8").replace("</", "<\\/")
+        return f"<style>\n{text}</style>"
+
+    def image(match: re.Match[str]) -> str:
+        src = html.unescape(match["src"])
+        if src.startswith("data:"):
+            return match[0]
+        kind = mimetypes.guess_type(src)[0] or "application/octet-stream"
+        data = base64.b64encode(_static(src)).decode("ascii")
+        return f"{match['head']}data:{kind};base64,{data}{match['tail']}"
+
+    return _IMAGE_SRC.sub(image, _STYLESHEET.sub(css, page_html))
+
+
+def _static(href: str) -> bytes:
+    """The bytes of one of the app's own static files, named by its URL (``…/static/NAME``)."""
+    name = html.unescape(href).split("?", 1)[0].rsplit("/static/", 1)[-1]
+    path = (_STATIC / name).resolve()
+    if "/static/" not in html.unescape(href) or _STATIC.resolve() not in path.parents or not path.is_file():
+        raise ValueError(f"{href!r} is not one of the app's static files")
+    return path.read_bytes()
 
 
 def _icon(tone: str) -> Html:

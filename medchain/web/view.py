@@ -4,7 +4,9 @@ Pure functions over `medchain.drugs.DrugStatus` (duck-typed: any object with its
 the wording and the state precedence are tested without a web server.
 
 Banner precedence (the first that applies wins; the others become secondary alerts):
-not found > recalled > serial not in batch > expired > dispensed with duplicate scans > dispensed >
+not found (no such batch, or the batch's serial tree was read and the serial is not in it) > recalled >
+serial not in batch (an explicit proof failed) > expired > dispensed with duplicate scans > dispensed >
+unchecked (the batch's serial tree could not be read: the page says so and where it looked) >
 genuine (serial proven) > registered (batch on chain, serial not individually proven).
 """
 
@@ -25,6 +27,7 @@ STATES: Final = {
     "expired": "danger",
     "duplicate": "warn",
     "dispensed": "info",
+    "unchecked": "warn",
     "genuine": "ok",
     "registered": "ok",
 }
@@ -99,6 +102,8 @@ def classify(status: Any | None) -> str:
         return "duplicate"
     if status.dispensed:
         return "dispensed"
+    if getattr(status, "serial_check", None) == "unavailable" and not status.genuine:
+        return "unchecked"
     return "genuine" if status.genuine else "registered"
 
 
@@ -195,6 +200,19 @@ def _banner(state: str, status: Any, tz: dt.tzinfo) -> Alert:
             Text(
                 f"该药品于 {when} 由 {where.zh} 售出。如果您是在该处购买的,这是正常的。",
                 f"This pack was dispensed {when} by {where.en}. If that is where you got it, all is well.",
+            ),
+        )
+    if state == "unchecked":
+        note = getattr(status, "serial_note", None) or "cannot check the serial: tree unavailable"
+        return Alert(
+            tone,
+            Text("无法核验序列号", "Serial number not checked"),
+            Text(
+                "该批次已在区块链登记,此药盒尚未售出;但无法读取生产企业发布的序列号树,未能核验序列号。"
+                "请稍后再试或咨询药房。",
+                "The batch is registered on the blockchain and this pack has not been dispensed, but the "
+                "manufacturer's serial tree could not be read, so the serial number was not checked "
+                f"({note}). Try again later, or ask your pharmacy.",
             ),
         )
     if state == "genuine":

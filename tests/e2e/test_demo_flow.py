@@ -63,10 +63,15 @@ def check_drug_dispense_duplicate_and_consumer_pages(flow: DemoContext) -> None:
         "genuine": 200,
         "dispensed": 200,
         "duplicate": 200,
-        "not_found": 200,
+        "not_found": 404,  # an invented serial on the real lot: the published tree shows it is not there
         "recalled": 200,
     }
     assert "召回" in pages["recalled"][1]  # the recalled banner, in Chinese
+    assert "正品 · 未售出" in pages["genuine"][1]  # proven against the published tree, not just "registered"
+    saved = (flow.out / "consumer-pages" / "genuine.html").read_text()
+    assert "<style>" in saved and "/static/" not in saved  # opens from disk
+    assert "未找到该药品" in pages["not_found"][1]
+    assert len(list((flow.out / "published" / "trees").glob("0x*.json"))) == 1  # at the maker's member URI
     assert "Recalled" in pages["recalled"][1] or "recalled" in pages["recalled"][1]
 
 

@@ -19,6 +19,7 @@ from medchain.errors import ConfigError, InputError
 from medchain.gs1 import DrugCode, build_digital_link, parse_scan
 from medchain.qr import (
     decode_png,
+    hri_text,
     label_filename,
     make_qr,
     read_png,
@@ -74,7 +75,9 @@ def test_write_labels_one_decodable_png_per_serial(tmp_path):
         assert label.uri == expected
         assert decode_png(label.path) == [expected]
     names = sorted(p.name for p in (tmp_path / "labels").iterdir())
-    assert names == sorted(["SN0001.png", "A~2FB.png", "~2Ehidden.png", "x~2Ay.png", "labels.csv"])
+    assert names == sorted(
+        ["SN0001.png", "A~2FB.png", "~2Ehidden.png", "x~2Ay.png", "labels.csv", "labels.html"]
+    )
 
 
 def test_write_labels_manifest(tmp_path):
@@ -93,6 +96,73 @@ def test_write_labels_svg(tmp_path):
     written = write_labels(BATCH, ["S1"], tmp_path, fmt="svg")
     assert written[0].path.name == "S1.svg"
     ElementTree.parse(written[0].path)
+
+
+def test_hri_text_is_each_element_string_with_its_ai_in_parentheses():
+    assert hri_text(PACK) == "(01) 09506000134352 (17) 270630 (10) LOT/42 (21) SN%0001"
+    assert hri_text(DrugCode(GTIN, lot="L1")) == "(01) 09506000134352 (10) L1"
+    pack = DrugCode("09506000134352", lot="LOT42", serial="SN0001", expiry=dt.date(2027, 12, 31))
+    assert hri_text(pack) == "(01) 09506000134352 (17) 271231 (10) LOT42 (21) SN0001"
+
+
+def test_svg_label_prints_the_hri_beneath_the_symbol(tmp_path):
+    written = write_labels(BATCH, ["A&B<1>"], tmp_path, fmt="svg", scale=4)
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ElementTree.parse(written[0].path).getroot()
+    symbol = root.find(f"{ns}svg")
+    text = root.find(f"{ns}text")
+    assert symbol is not None and text is not None
+    assert text.text == "(01) 09506000134352 (17) 270630 (10) LOT/42 (21) A&B<1>"  # escaped in the file
+    side = int(symbol.get("height"))
+    assert side == make_qr(written[0].uri).symbol_size(scale=4, border=4)[1]
+    assert float(text.get("y")) > side and int(root.get("height")) > side  # beneath, inside the label
+    assert int(text.get("textLength")) <= int(root.get("width"))  # fits the label's width
+    assert root.find(f"{ns}title").text == written[0].uri
+
+
+def test_png_label_prints_the_hri_beneath_the_symbol_and_still_scans(tmp_path):
+    written = write_labels(BATCH, ["S1"], tmp_path, scale=6)
+    label = written[0]
+    assert decode_png(label.path) == [label.uri]
+    side = make_qr(label.uri).symbol_size(scale=6, border=4)[1]
+    image = read_png(label.path)
+    assert image.height > side + 10  # a text band beneath the symbol
+    band = [image.rgb(x, y) for y in range(side, image.height) for x in range(image.width)]
+    dark = sum(1 for pixel in band if pixel[0] < 128)
+    assert 0.02 < dark / len(band) < 0.5  # ink, as text has, not an empty or black band
+    chunks = {
+        bytes(body).split(b"\0", 1)[0]: bytes(body).split(b"\0", 1)[1].decode("latin-1")
+        for body in _text_chunks(label.path)
+    }
+    assert chunks[b"Description"] == "(01) 09506000134352 (17) 270630 (10) LOT/42 (21) S1"
+    assert chunks[b"Comment"] == label.uri
+
+
+def test_png_label_of_a_long_lot_and_serial_wraps_in_two_lines(tmp_path):
+    batch = DrugCode(GTIN, lot="L" * 20, expiry=dt.date(2027, 6, 30))
+    short = write_labels(BATCH, ["S1"], tmp_path / "a")[0]
+    long = write_labels(batch, ["S" * 20], tmp_path / "b")[0]
+    assert decode_png(long.path) == [long.uri]
+    assert read_png(long.path).height > read_png(short.path).height  # a second line of text
+
+
+def test_label_sheet_lays_out_every_label_with_its_hri(tmp_path):
+    write_labels(BATCH, ["S1", "S2"], tmp_path)
+    sheet = (tmp_path / "labels.html").read_text(encoding="utf-8")
+    for serial in ("S1", "S2"):
+        assert (
+            f'<img src="{serial}.png" alt="(01) 09506000134352 (17) 270630 (10) LOT/42 (21) {serial}"'
+            in sheet
+        )
+
+
+def _text_chunks(path):
+    data = path.read_bytes()[8:]
+    while data:
+        length, kind = struct.unpack(">I4s", data[:8])
+        if kind == b"tEXt":
+            yield data[8 : 8 + length]
+        data = data[12 + length :]
 
 
 @pytest.mark.parametrize(

@@ -32,8 +32,9 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setattr(CliState, "w3", lambda self: w3)
     monkeypatch.setattr(CliState, "suite", lambda self: _Suite(captured.get("contract", contract)))
 
-    def fake_lookup(w3_: Any, contract_: Any, gtin: str, lot: str, serial: str) -> Any:
+    def fake_lookup(w3_: Any, contract_: Any, gtin: str, lot: str, serial: str, *, store: Any = None) -> Any:
         captured["calls"].append((w3_ is w3, contract_ is contract, gtin, lot, serial))
+        captured["store"] = store
         return STATES["dispensed"][0]
 
     def fake_run(app: Any, **kwargs: Any) -> None:
@@ -44,14 +45,30 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return captured
 
 
-def test_serve_builds_a_read_only_app_over_drugs_lookup(served):
+def test_serve_builds_a_read_only_app_over_drugs_lookup(served, tmp_path):
+    store = tmp_path / "store.sqlite"
     result = CliRunner().invoke(
-        web_cli.app, ["serve", "--port", "9123", "--resolver", "verify.example.cn", "--utc-offset", "8"]
+        web_cli.app,
+        [
+            "serve",
+            "--port",
+            "9123",
+            "--resolver",
+            "verify.example.cn",
+            "--utc-offset",
+            "8",
+            "--store",
+            str(store),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert served["kwargs"]["host"] == "127.0.0.1" and served["kwargs"]["port"] == 9123
-    page = TestClient(served["app"]).get(pack_path("S1"))
+    client = TestClient(served["app"])
+    page = client.get(pack_path("S1"))
     assert served["calls"] == [(True, True, "09506000134352", "LOT/42", "S1")]
+    assert served["store"] is not None  # published serial trees are cached in the store
+    missing = client.get("/trees/0x" + "ab" * 32 + ".json")  # served from the store: none there
+    assert missing.status_code == 404
     assert "2026-01-31 08:00 UTC+8" in page.text
     assert "https://verify.example.cn/01/09506000134352/10/LOT%2F42/21/S1?17=270630" in page.text
 

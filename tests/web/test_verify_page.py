@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import re
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -299,3 +300,22 @@ def test_without_drugtrace_packs_are_unavailable_and_the_form_still_works():
     assert response.status_code == 503 and 'data-state="unavailable"' in response.text
     assert client.get("/").status_code == 200
     assert client.get("/portal").status_code == 404  # no portal without a ConsentRegistry
+
+
+def test_standalone_page_inlines_the_stylesheet_and_images():
+    from medchain.web.pages import standalone
+
+    served = '<link rel="stylesheet" href="/base/static/verify.css"><img alt="x" src="/static/verify.css">'
+    page = standalone(served)
+    css = (Path(__file__).resolve().parents[2] / "medchain" / "web" / "static" / "verify.css").read_text()
+    assert page.startswith("<style>\n") and css.replace("</", "<\\/") in page
+    assert '<img alt="x" src="data:text/css;base64,' in page and "/static/" not in page
+    assert standalone('<img src="data:image/png;base64,AA==">') == '<img src="data:image/png;base64,AA==">'
+
+
+@pytest.mark.parametrize("href", ["https://cdn.example/x.css", "/static/../app.py", "/static/missing.css"])
+def test_standalone_refuses_what_is_not_one_of_the_apps_static_files(href):
+    from medchain.web.pages import standalone
+
+    with pytest.raises(ValueError, match="not one of the app's static files"):
+        standalone(f'<link rel="stylesheet" href="{href}">')

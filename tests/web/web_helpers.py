@@ -196,6 +196,19 @@ STATES: dict[str, tuple[DrugStatus | None, str, str, str]] = {
         "Recalled",
     ),
     "expired": (status("expired", expired=True, expiry=dt.date(2025, 12, 31)), "danger", "已过期", "Expired"),
+    "unchecked": (
+        status(
+            "unchecked",
+            genuine=None,
+            serial_check="unavailable",
+            serial_note="cannot check the serial: tree unavailable at URI https://maker.example/trees/0x"
+            + "ba" * 32
+            + ".json: HTTP 404",
+        ),
+        "warn",
+        "无法核验序列号",
+        "Serial number not checked",
+    ),
     "not_genuine": (
         status("not_genuine", genuine=False),
         "danger",
