@@ -264,7 +264,7 @@ class Journal:
             prefixes = sorted({leaf[:KEY_PREFIX] for leaf in wanted})
             marks = ",".join("?" * len(prefixes))
             rows = self.conn.execute(
-                # CROSS JOIN: the items are the outer loop, looked up by leaf prefix (record_items_leaf8);
+                # CROSS JOIN: the items are the outer loop, found by leaf prefix (record_items_leaf_prefix);
                 # with a plain JOIN SQLite walks every item of the registry for a long list
                 f"SELECT i.leaf, {columns} FROM record_items i CROSS JOIN record_submissions s"
                 f" ON s.id = i.submission_id WHERE s.chain_id = ? AND s.registry = ? AND {condition}"

@@ -14,14 +14,13 @@ import pytest
 from medchain.errors import ConfigError
 from medchain.merkle import RECORD_LEAF_ENCODING, StandardMerkleTree
 from medchain.salts import derive_salt
-from medchain.store import open_store
+from medchain.store import open_store, schema
 from medchain.store.claims import ClaimJournal
 from medchain.store.events import EventIndex, index_info
 from medchain.store.keys import SaltKeys
 from medchain.store.records import Item, Journal
 from medchain.store.releases import ReleaseLog
-from medchain.store import schema
-from medchain.store.schema import SCHEMA_VERSION, schema_version
+from medchain.store.schema import KEY_PREFIX, SCHEMA_VERSION, schema_version
 
 RELEASE_1_SQL = Path(__file__).parent / "fixtures" / "store_v1.sql"
 REGISTRY = "0x" + "11" * 20
@@ -118,9 +117,9 @@ def _indexes(conn: sqlite3.Connection, table: str) -> set[str]:
 def test_a_version_2_store_gets_prefix_indexes_and_finds_records_by_the_whole_key(
     tmp_path: Path, plaintext_ok: None
 ) -> None:
-    """Version 3 replaces the 32-byte leaf / record-hash indexes with 8-byte prefix indexes (issue 15 item 4):
+    """Version 3 replaces the 32-byte leaf / record-hash indexes with 4-byte prefix indexes (issue 15 item 4):
     a store the previous release wrote (version 2, built by its own steps) upgrades in place, and a record
-    whose leaf or hash shares the first 8 bytes with another's is still told apart by the whole value."""
+    whose leaf or hash shares its prefix with another's is still told apart by the whole value."""
     path = tmp_path / "medchain.sqlite"
     items, _ = release_1_store(path)
     raw = sqlite3.connect(path, isolation_level=None)
@@ -128,8 +127,9 @@ def test_a_version_2_store_gets_prefix_indexes_and_finds_records_by_the_whole_ke
         schema._STEPS[version](raw)
     raw.execute("PRAGMA user_version = 2")
     assert _indexes(raw, "record_items") == {"record_items_leaf", "record_items_hash"}
-    twin = Item(items[0].record_hash[:8] + os.urandom(24), os.urandom(32), 2, "raw", "twin.pdf")
-    twin_leaf = items[0].leaf[:8] + os.urandom(24)  # a leaf sharing the first record's 8-byte prefix
+    twin_hash = items[0].record_hash[:KEY_PREFIX] + os.urandom(32 - KEY_PREFIX)
+    twin = Item(twin_hash, os.urandom(32), 2, "raw", "twin.pdf")
+    twin_leaf = items[0].leaf[:KEY_PREFIX] + os.urandom(32 - KEY_PREFIX)  # shares the first record's prefix
     raw.execute(
         "INSERT INTO record_items (submission_id, value_index, leaf, record_hash, commitment, data_class,"
         " method, source, state) VALUES (1, 4, ?, ?, ?, 2, 'raw', 'twin.pdf', 'anchored')",
@@ -138,14 +138,14 @@ def test_a_version_2_store_gets_prefix_indexes_and_finds_records_by_the_whole_ke
     raw.close()
     conn = open_store(path)
     assert schema_version(conn) == SCHEMA_VERSION == 3
-    assert _indexes(conn, "record_items") == {"record_items_leaf8", "record_items_hash8"}
+    assert _indexes(conn, "record_items") == {"record_items_leaf_prefix", "record_items_hash_prefix"}
     journal = Journal(conn, 1337, REGISTRY)
     assert [it.value_index for it in journal.find(leaf=items[0].leaf)] == [0]
     assert [it.value_index for it in journal.find(leaf=twin_leaf)] == [4]
     assert [it.value_index for it in journal.find(record_hash=items[0].record_hash)] == [0]
     assert [it.value_index for it in journal.find(record_hash=twin.record_hash)] == [4]
-    assert journal.find(leaf=items[0].leaf[:8] + b"\x00" * 24) == []
-    probe = [items[0].leaf[:8] + b"\x00" * 24, items[1].leaf, twin_leaf]
+    assert journal.find(leaf=items[0].leaf[:KEY_PREFIX] + b"\x00" * (32 - KEY_PREFIX)) == []
+    probe = [items[0].leaf[:KEY_PREFIX] + b"\x00" * (32 - KEY_PREFIX), items[1].leaf, twin_leaf]
     assert journal.journaled(probe) == {items[1].leaf, twin_leaf}
     assert [s.id for s in journal.done_holding(probe[:1])] == []
     assert [s.id for s in journal.done_holding(probe)] == [1]
@@ -258,8 +258,9 @@ def test_every_journal_lookup_uses_an_index(tmp_path: Path, plaintext_ok: None) 
     assert len(plans) >= 10
     for sql, plan in plans:
         assert not [step for step in plan if step.startswith("SCAN")], (sql[:200], plan)
-    by_leaf = [plan for sql, plan in plans if "substr(i.leaf, 1, 8) IN" in sql]
-    assert by_leaf and all(plan[0] == "SEARCH i USING INDEX record_items_leaf8 (<expr>=?)" for plan in by_leaf)
+    by_leaf = [plan for sql, plan in plans if "substr(i.leaf, 1, 4) IN" in sql]
+    assert by_leaf
+    assert all(plan[0] == "SEARCH i USING INDEX record_items_leaf_prefix (<expr>=?)" for plan in by_leaf)
 
 
 PACKAGE = Path(__file__).resolve().parents[2] / "medchain"
