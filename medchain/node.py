@@ -215,6 +215,10 @@ class Anvil(LocalNode):
             cmd += ["--state", str(self.state_file), "--state-interval", "1", "--preserve-historical-states"]
         if self.gas_price is not None:
             cmd += ["--gas-price", str(self.gas_price), "--block-base-fee-per-gas", str(self.gas_price)]
+        if self.gas_price == 0:
+            # else eth_gasPrice still suggests base fee + Anvil's 1 gwei minimum tip, and a tool that follows
+            # the suggestion (brownie, a wallet) needs ETH a patient does not have
+            cmd += ["--disable-min-priority-fee"]
         return cmd + self.extra_args
 
     def start(self, timeout: float = 20.0) -> Anvil:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from medchain.cli.options import CliState, JsonOpt, console, err_console, output, state
 from medchain.errors import ConfigError, InputError
@@ -150,6 +149,8 @@ def _bar(st: CliState) -> Iterator[Callable[[str, int, int], None] | None]:
     if st.json:
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn("{task.description:<6}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     tasks: dict[str, Any] = {}
     with Progress(*columns, console=err_console()) as bar:

@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from medchain.cli.options import CliState, JsonOpt, console, output, state
 from medchain.errors import InputError
 from medchain.lazy import lazy
-from medchain.store import default_store_path, open_store
 from medchain.text import read_json_file
 
 if TYPE_CHECKING:
@@ -57,6 +55,8 @@ def _service(
 ) -> svc_mod.RecordService:
     """The record service on this chain. Only commands that write (`write=True`) create the local store; the
     read-only ones use an empty in-memory one when none exists yet, so a query never leaves a file behind."""
+    from medchain.store import default_store_path, open_store  # sqlite3: not for `records --help`
+
     w3 = st.w3()
     suite = st.suite()
     path = store or default_store_path(w3.eth.chain_id)
@@ -462,6 +462,8 @@ class _progress:
     """A rich progress bar for the batch phases (hash, tree, send); silent with --json."""
 
     def __init__(self, st: CliState) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         self.enabled = not st.json
         self.bar = Progress(
             TextColumn("{task.description:<8}"),

@@ -34,7 +34,7 @@ from medchain.hashing import check_data_class, record_leaf
 from medchain.merkle import RECORD_LEAF_ENCODING, StandardMerkleTree, proof_from_reader
 from medchain.store import transaction
 from medchain.store.keys import SaltKeys
-from medchain.store.schema import migrate
+from medchain.store.schema import KEY_PREFIX, migrate
 
 __all__ = ["Item", "Journal", "JournalItem", "Submission", "fault_point"]
 
@@ -251,23 +251,27 @@ class Journal:
 
     def done_holding(self, leaves: Sequence[bytes]) -> list[Submission]:
         """The ``done`` submissions that anchored any of ``leaves``, oldest first."""
-        rows = self._by_leaves("DISTINCT s.id", "s.status = 'done' AND i.state = 'anchored'", leaves)
-        return [self.get(i) for i in sorted({int(r[0]) for r in rows})]
+        rows = self._by_leaves("s.id AS sid", "s.status = 'done' AND i.state = 'anchored'", leaves)
+        return [self.get(i) for i in sorted({int(r["sid"]) for r in rows})]
 
     def _by_leaves(self, columns: str, condition: str, leaves: Sequence[bytes]) -> Iterator[sqlite3.Row]:
-        """`columns` of this journal's items (i) joined with their submissions (s) where `condition` holds and
-        the leaf is one of `leaves` (queried in chunks under SQLite's variable limit)."""
+        """``i.leaf`` and `columns` of this journal's items (i) joined with their submissions (s) where
+        `condition` holds and the leaf is one of `leaves` (queried in chunks under SQLite's variable limit).
+        The index holds leaf prefixes (schema version 3): the rows it finds are kept if the whole leaf is
+        wanted."""
         for start in range(0, len(leaves), _IN_CHUNK):
-            chunk = leaves[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            yield from self.conn.execute(
-                # CROSS JOIN: the items are the outer loop, looked up by leaf (index record_items_leaf);
-                # with a plain JOIN SQLite walks every item of the registry for a long IN list
-                f"SELECT {columns} FROM record_items i CROSS JOIN record_submissions s"
+            wanted = {bytes(leaf) for leaf in leaves[start : start + _IN_CHUNK]}
+            prefixes = sorted({leaf[:KEY_PREFIX] for leaf in wanted})
+            marks = ",".join("?" * len(prefixes))
+            rows = self.conn.execute(
+                # CROSS JOIN: the items are the outer loop, found by leaf prefix (record_items_leaf_prefix);
+                # with a plain JOIN SQLite walks every item of the registry for a long list
+                f"SELECT i.leaf, {columns} FROM record_items i CROSS JOIN record_submissions s"
                 f" ON s.id = i.submission_id WHERE s.chain_id = ? AND s.registry = ? AND {condition}"
-                f" AND i.leaf IN ({marks})",
-                (self.chain_id, self.registry, *chunk),
+                f" AND substr(i.leaf, 1, {KEY_PREFIX}) IN ({marks})",
+                (self.chain_id, self.registry, *prefixes),
             )
+            yield from (row for row in rows if bytes(row[0]) in wanted)
 
     def get(self, sub_id: int) -> Submission:
         row = self.conn.execute("SELECT * FROM record_submissions WHERE id = ?", (sub_id,)).fetchone()
@@ -324,15 +328,17 @@ class Journal:
 
     def journaled(self, leaves: Sequence[bytes]) -> set[bytes]:
         """Which of ``leaves`` this journal already holds in a live (not conflicted) submission."""
-        return {bytes(r[0]) for r in self._by_leaves("i.leaf", "i.state != 'conflict'", leaves)}
+        return {bytes(r[0]) for r in self._by_leaves("i.state", "i.state != 'conflict'", leaves)}
 
     def find(self, *, leaf: bytes | None = None, record_hash: bytes | None = None) -> list[JournalItem]:
         """Journaled records by leaf or by record hash (newest submission first)."""
         column, value = ("leaf", leaf) if leaf is not None else ("record_hash", record_hash)
-        rows = self.conn.execute(
+        value = bytes(value or b"")
+        rows = self.conn.execute(  # the index holds the prefix (schema version 3), the row the whole value
             f"SELECT i.*, s.id AS sid FROM record_items i JOIN record_submissions s ON s.id = i.submission_id"
-            f" WHERE s.chain_id = ? AND s.registry = ? AND i.{column} = ? ORDER BY s.id DESC",
-            (self.chain_id, self.registry, value),
+            f" WHERE s.chain_id = ? AND s.registry = ? AND substr(i.{column}, 1, {KEY_PREFIX}) = ?"
+            f" AND i.{column} = ? ORDER BY s.id DESC",
+            (self.chain_id, self.registry, value[:KEY_PREFIX], value),
         ).fetchall()
         return [_item(self.get(int(r["sid"])), r) for r in rows]
 

@@ -249,19 +249,31 @@ def test_cli_submit_of_invalid_files_leaves_an_existing_store_as_it_was(
 # ---- regressions of findings (each was a crash or a wrong result before it was fixed) ----
 
 
+def reported(result: LoadResult) -> list[str]:
+    """The problems of a file that must be refused (checked as :func:`check` does): no claim got through."""
+    check(result)
+    assert result.entries == [], "a claim was accepted from a file that has a problem"
+    return [str(p) for p in result.problems]
+
+
 def test_f1_superscript_policy_id_in_csv_is_a_problem_not_a_crash() -> None:
     header = "reference,policyId,amount,currency,recordHash,salt,dataClass\n"
     text = header + f"R,²,1.00,tCNY,0x{'11' * 32},0x{'22' * 32},LAB\n"
-    check(parse_csv(text, "claims.csv"))
+    assert reported(parse_csv(text, "claims.csv")) == [
+        "claims.csv row 2: policyId: Input should be a valid integer, unable to parse string as an integer"
+    ]
 
 
 def test_f2_oversized_csv_field_is_a_problem_not_a_crash() -> None:
-    check(parse_csv("reference,recordHash,salt,dataClass\n" + "R" * 200_000 + ",1,2,3\n", "claims.csv"))
+    text = "reference,recordHash,salt,dataClass\n" + "R" * 200_000 + ",1,2,3\n"
+    assert reported(parse_csv(text, "claims.csv")) == [
+        "claims.csv: unreadable CSV: field larger than field limit (131072)"
+    ]
 
 
 def test_f3_deeply_nested_json_claim_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
-    check(load_file(tmp_path / "deep.json"))
+    assert reported(load_file(tmp_path / "deep.json")) == ["deep.json: JSON nested deeper than 100 levels"]
 
 
 def test_f4_problem_for_an_unknown_key_with_a_line_break_is_one_line() -> None:

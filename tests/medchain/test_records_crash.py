@@ -101,17 +101,26 @@ def test_sigkill_at_each_step_then_rerun(chain: Env, tmp_path: Path, fault: str)
 
 
 def test_sigkill_at_a_random_moment(chain: Env, tmp_path: Path) -> None:
-    rows = ["record_hash,patient,class"] + [f"0x{os.urandom(32).hex()},{PATIENT},LAB" for _ in range(20_000)]
+    seed = int(os.environ.get("MEDCHAIN_CRASH_SEED") or int.from_bytes(os.urandom(4), "big"))
+    rng = random.Random(seed)
+    again_with = f"seed {seed}: MEDCHAIN_CRASH_SEED={seed} replays this kill"
+    rows = ["record_hash,patient,class"]
+    rows += [f"0x{rng.randbytes(32).hex()},{PATIENT},LAB" for _ in range(20_000)]
     (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
     store = tmp_path / "store.sqlite"
     args = ("batch", str(tmp_path / "m.csv"), "--store", str(store))
     proc = run_cli(chain.node.url, chain.manifest, *args, wait=False)
-    time.sleep(random.uniform(1.0, 3.0))  # hashing, tree, journal or send: any moment will do
+    delay = rng.uniform(1.0, 3.0)  # hashing, tree, journal or send: any moment will do
+    time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
     again = run_cli(chain.node.url, chain.manifest, *args)
-    assert again.returncode == 0
-    check_exactly_once(chain, store, 20_000)
+    killed = f"{again_with} (killed after {delay:.2f} s)"
+    assert again.returncode == 0, (killed, again.stderr.read() if again.stderr else "")
+    try:
+        check_exactly_once(chain, store, 20_000)
+    except AssertionError as exc:
+        raise AssertionError(f"{killed}: {exc}") from exc
 
 
 @pytest.mark.parametrize("node_stop", ["graceful", "hard"])

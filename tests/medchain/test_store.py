@@ -14,13 +14,13 @@ import pytest
 from medchain.errors import ConfigError
 from medchain.merkle import RECORD_LEAF_ENCODING, StandardMerkleTree
 from medchain.salts import derive_salt
-from medchain.store import open_store
+from medchain.store import open_store, schema
 from medchain.store.claims import ClaimJournal
 from medchain.store.events import EventIndex, index_info
 from medchain.store.keys import SaltKeys
 from medchain.store.records import Item, Journal
 from medchain.store.releases import ReleaseLog
-from medchain.store.schema import SCHEMA_VERSION, schema_version
+from medchain.store.schema import KEY_PREFIX, SCHEMA_VERSION, schema_version
 
 RELEASE_1_SQL = Path(__file__).parent / "fixtures" / "store_v1.sql"
 REGISTRY = "0x" + "11" * 20
@@ -107,6 +107,48 @@ def test_a_release_1_store_upgrades_in_place_and_keeps_everything(tmp_path: Path
     assert EventIndex(conn, 1337).last_block() == 9 and index_info(conn, 1337) is not None
     conn.close()
     assert schema_version(open_store(path)) == SCHEMA_VERSION  # opening again changes nothing
+
+
+def _indexes(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+                                       " AND sql IS NOT NULL", (table,))}  # fmt: skip
+
+
+def test_a_version_2_store_gets_prefix_indexes_and_finds_records_by_the_whole_key(
+    tmp_path: Path, plaintext_ok: None
+) -> None:
+    """Version 3 replaces the 32-byte leaf / record-hash indexes with 4-byte prefix indexes (issue 15 item 4):
+    a store the previous release wrote (version 2, built by its own steps) upgrades in place, and a record
+    whose leaf or hash shares its prefix with another's is still told apart by the whole value."""
+    path = tmp_path / "medchain.sqlite"
+    items, _ = release_1_store(path)
+    raw = sqlite3.connect(path, isolation_level=None)
+    for version in (0, 1):
+        schema._STEPS[version](raw)
+    raw.execute("PRAGMA user_version = 2")
+    assert _indexes(raw, "record_items") == {"record_items_leaf", "record_items_hash"}
+    twin_hash = items[0].record_hash[:KEY_PREFIX] + os.urandom(32 - KEY_PREFIX)
+    twin = Item(twin_hash, os.urandom(32), 2, "raw", "twin.pdf")
+    twin_leaf = items[0].leaf[:KEY_PREFIX] + os.urandom(32 - KEY_PREFIX)  # shares the first record's prefix
+    raw.execute(
+        "INSERT INTO record_items (submission_id, value_index, leaf, record_hash, commitment, data_class,"
+        " method, source, state) VALUES (1, 4, ?, ?, ?, 2, 'raw', 'twin.pdf', 'anchored')",
+        (twin_leaf, twin.record_hash, twin.commitment),
+    )
+    raw.close()
+    conn = open_store(path)
+    assert schema_version(conn) == SCHEMA_VERSION == 3
+    assert _indexes(conn, "record_items") == {"record_items_leaf_prefix", "record_items_hash_prefix"}
+    journal = Journal(conn, 1337, REGISTRY)
+    assert [it.value_index for it in journal.find(leaf=items[0].leaf)] == [0]
+    assert [it.value_index for it in journal.find(leaf=twin_leaf)] == [4]
+    assert [it.value_index for it in journal.find(record_hash=items[0].record_hash)] == [0]
+    assert [it.value_index for it in journal.find(record_hash=twin.record_hash)] == [4]
+    assert journal.find(leaf=items[0].leaf[:KEY_PREFIX] + b"\x00" * (32 - KEY_PREFIX)) == []
+    probe = [items[0].leaf[:KEY_PREFIX] + b"\x00" * (32 - KEY_PREFIX), items[1].leaf, twin_leaf]
+    assert journal.journaled(probe) == {items[1].leaf, twin_leaf}
+    assert [s.id for s in journal.done_holding(probe[:1])] == []
+    assert [s.id for s in journal.done_holding(probe)] == [1]
 
 
 def test_an_upgrade_from_release_1_seals_the_plain_key_once_a_passphrase_is_given(
@@ -216,8 +258,9 @@ def test_every_journal_lookup_uses_an_index(tmp_path: Path, plaintext_ok: None) 
     assert len(plans) >= 10
     for sql, plan in plans:
         assert not [step for step in plan if step.startswith("SCAN")], (sql[:200], plan)
-    by_leaf = [plan for sql, plan in plans if "i.leaf IN" in sql]
-    assert by_leaf and all(plan[0] == "SEARCH i USING INDEX record_items_leaf (leaf=?)" for plan in by_leaf)
+    by_leaf = [plan for sql, plan in plans if "substr(i.leaf, 1, 4) IN" in sql]
+    assert by_leaf
+    assert all(plan[0] == "SEARCH i USING INDEX record_items_leaf_prefix (<expr>=?)" for plan in by_leaf)
 
 
 PACKAGE = Path(__file__).resolve().parents[2] / "medchain"

@@ -28,6 +28,7 @@ from medchain.node import Anvil
 from medchain.store import backup as store_backup
 from medchain.store import open_store
 from medchain.store.records import Item, Journal
+from medchain.store.schema import SCHEMA_VERSION
 
 REGISTRY = "0x" + "11" * 20
 HOSPITAL = "0x" + "22" * 20
@@ -88,7 +89,7 @@ def test_backup_is_a_checked_copy_and_never_overwrites(tmp_path: Path) -> None:
     records = _fill(store, 3, 400)
     out = tmp_path / "b.sqlite"
     info = store_backup.backup(store, out)
-    assert info["records"] == records and info["schemaVersion"] == 2
+    assert info["records"] == records and info["schemaVersion"] == SCHEMA_VERSION
     assert _counts(out) == _counts(store) and not Path(f"{out}-wal").exists()
     with pytest.raises(InputError, match="already exists"):
         store_backup.backup(store, out)
@@ -151,6 +152,7 @@ os.environ["MEDCHAIN_INSECURE_STORE"] = "1"
 from medchain.merkle import RECORD_LEAF_ENCODING, StandardMerkleTree
 from medchain.store import open_store
 from medchain.store.records import Item, Journal
+from medchain.store.schema import SCHEMA_VERSION
 journal = Journal(open_store(sys.argv[1]), 1337, "0x" + "11" * 20)
 print("writing", flush=True)
 stop = Path(sys.argv[2])
