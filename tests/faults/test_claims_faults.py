@@ -2,7 +2,7 @@
 
 The claim journal is keyed by each claim's own reference, so re-running the same files must never submit a
 claim twice. Faults hit the node while the tool runs (the tool itself is not killed; the colleague's
-tests/medchain/test_claims_service.py covers crashes between intent, send and receipt):
+tests/medchain/claims/test_claims_service.py covers crashes between intent, send and receipt):
 
 (a) the node restarts from its saved state while the tool waits for a claim's receipt;
 (b) the node drops the pending submitClaim transaction;

@@ -1,6 +1,6 @@
 """Fault injection for `medchain records` against a private Anvil (issue #8 item 4).
 
-tests/medchain/test_records_crash.py already SIGKILLs the *tool* at every journal step and restarts the node
+tests/medchain/records/test_records_crash.py already SIGKILLs the *tool* at every journal step and restarts the node
 after such a kill. The faults here hit the *node* while the tool keeps running:
 
 (a) the node restarts from its saved state while the tool waits for its batch receipt;

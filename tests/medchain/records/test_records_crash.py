@@ -23,7 +23,7 @@ from medchain.merkle import process_proof
 from medchain.node import Anvil
 from medchain.store import open_store
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MAIN = "from medchain import cli\ncli.main()\n"  # the root CLI, as the `medchain` script runs it
 
 

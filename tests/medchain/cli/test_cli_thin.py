@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-CLI = Path(__file__).resolve().parents[2] / "medchain" / "cli"
+CLI = Path(__file__).resolve().parents[3] / "medchain" / "cli"
 #: what only service modules may do: read a block or its time, call a contract, build a contract handle
 FORBIDDEN = {
     "a block read": re.compile(r"\bget_block\s*\("),

@@ -22,7 +22,7 @@ from medchain.store.records import Item, Journal
 from medchain.store.releases import ReleaseLog
 from medchain.store.schema import KEY_PREFIX, SCHEMA_VERSION, schema_version
 
-RELEASE_1_SQL = Path(__file__).parent / "fixtures" / "store_v1.sql"
+RELEASE_1_SQL = Path(__file__).parents[1] / "fixtures" / "store_v1.sql"
 REGISTRY = "0x" + "11" * 20
 HOSPITAL = "0x" + "22" * 20
 CLAIMS = "0x" + "33" * 20
@@ -263,7 +263,7 @@ def test_every_journal_lookup_uses_an_index(tmp_path: Path, plaintext_ok: None) 
     assert all(plan[0] == "SEARCH i USING INDEX record_items_leaf_prefix (<expr>=?)" for plan in by_leaf)
 
 
-PACKAGE = Path(__file__).resolve().parents[2] / "medchain"
+PACKAGE = Path(__file__).resolve().parents[3] / "medchain"
 SQL_TEXT = re.compile(r"[\"'](SELECT |INSERT |UPDATE \w+ SET|DELETE FROM|CREATE (TABLE|INDEX)|PRAGMA )")
 
 

@@ -23,7 +23,7 @@ from medchain.gateway.messages import (
 )
 from medchain.ndjson import class_of, resources
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "RECORD-EXCHANGE.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "RECORD-EXCHANGE.md"
 DOMAIN = GatewayDomain(1337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
 
 

@@ -44,7 +44,7 @@ from medchain.node import Anvil, free_port
 from medchain.openings import RecordOpening
 from medchain.store import open_store
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 OBSERVATION = {
     "resourceType": "Observation",
     "id": "glucose-1",
