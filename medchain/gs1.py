@@ -36,19 +36,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 from urllib.parse import quote, unquote, urlsplit
-
-from biip import ParseError
-from biip.checksums import gs1_standard_check_digit
-from biip.gs1_application_identifiers import _GS1_APPLICATION_IDENTIFIERS
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
-from biip.gs1_element_strings import GS1ElementString, GS1ElementStrings
-from biip.gs1_messages import GS1Message
-from biip.symbology import SymbologyIdentifier
 
 from medchain.errors import InputError
 from medchain.text import is_digits
+
+if TYPE_CHECKING:
+    from biip.gs1_element_strings import GS1ElementStrings
+
+# biip (the GS1 parser) takes ~50 ms to import, most of it its GS1 prefix table: it is imported in the
+# functions that parse, so a CLI that only needs the constants here (`--help`, defaults) starts fast.
 
 __all__ = [
     "AI_EXPIRY",
@@ -203,6 +201,9 @@ def _normalise(text: str) -> str:
 
 
 def _split_symbology(value: str) -> tuple[str, str]:
+    from biip import ParseError
+    from biip.symbology import SymbologyIdentifier
+
     try:
         ident = SymbologyIdentifier.extract(value)
     except (ParseError, IndexError, ValueError):  # biip raises IndexError on a lone "]"
@@ -219,6 +220,9 @@ def _reads_as_gs1(digits: str) -> bool:
 
 
 def _parse_hri(value: str, symbology: str | None) -> DrugCode:
+    from biip import ParseError
+    from biip.gs1_messages import GS1Message
+
     # Whitespace around an element is layout and is dropped; inside a value it is data, which
     # _check_element refuses (not in CSET 82) rather than silently joining 'A B' into 'AB'.
     matches = list(_HRI_PAIR.finditer(value))
@@ -236,6 +240,9 @@ def _parse_hri(value: str, symbology: str | None) -> DrugCode:
 
 
 def _parse_element_string(value: str, symbology: str | None) -> DrugCode:
+    from biip import ParseError
+    from biip.gs1_messages import GS1Message
+
     if not is_digits(value[:1]):
         raise InputError(f"unrecognised scan {_clip(value)}: not a GS1 element string, URI or trace code")
     bad = next((c for c in value if c != GS and not _CSET82.fullmatch(c)), None)
@@ -255,6 +262,9 @@ def _parse_element_string(value: str, symbology: str | None) -> DrugCode:
 
 
 def _parse_digital_link(value: str, symbology: str | None) -> DrugCode:
+    from biip import ParseError
+    from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+
     try:
         parts = urlsplit(value)
     except ValueError as exc:  # e.g. an unbalanced "[" or "]" in the host ("Invalid IPv6 URL")
@@ -336,6 +346,8 @@ def _from_elements(elements: GS1ElementStrings, source: str, symbology: str | No
 
 
 def _check_element(ai: str, data: str) -> None:
+    from biip.gs1_application_identifiers import _GS1_APPLICATION_IDENTIFIERS
+
     if ai not in _GS1_APPLICATION_IDENTIFIERS:
         raise InputError(f"unknown GS1 AI ({ai})")
     if ai == AI_GTIN:
@@ -347,6 +359,8 @@ def _check_element(ai: str, data: str) -> None:
 
 
 def _check_gtin(gtin: str) -> None:
+    from biip.checksums import gs1_standard_check_digit
+
     if not isinstance(gtin, str) or not re.fullmatch(r"[0-9]{14}", gtin):
         raise InputError(f"GTIN must be 14 digits, got {gtin!r}")
     expected = gs1_standard_check_digit(gtin[:-1])
@@ -368,6 +382,8 @@ def _check_text(ai: str, data: str) -> None:
 
 def gtin_check_digit(first13: str) -> int:
     """GS1 mod-10 check digit of the first 13 digits of a GTIN-14."""
+    from biip.checksums import gs1_standard_check_digit
+
     if not re.fullmatch(r"[0-9]{13}", first13):
         raise InputError(f"expected 13 digits, got {first13!r}")
     return gs1_standard_check_digit(first13)
@@ -375,6 +391,9 @@ def gtin_check_digit(first13: str) -> int:
 
 def parse_yymmdd(text: str) -> dt.date:
     """GS1 date (AI 17): ``YYMMDD``, century by GS1's sliding window, day 00 = last day of the month."""
+    from biip import ParseError
+    from biip.gs1_element_strings import GS1ElementString
+
     if not re.fullmatch(r"[0-9]{6}", text):
         raise InputError(f"bad expiry date {text!r}: expected YYMMDD")
     try:

@@ -11,7 +11,8 @@ claim's evidence) and every commitment that was published (a materialised batch 
 - every published commitment against every opening.
 
 What it finds is a set of (patient, leaf) links. With one salt per record it must equal the set of records
-that were themselves opened, and nothing more (tests/medchain/records/test_linkage.py and the demo check this).
+that were themselves opened, and nothing more (tests/medchain/records/test_linkage.py and the demo check
+this).
 """
 
 from __future__ import annotations

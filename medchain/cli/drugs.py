@@ -13,9 +13,7 @@ import typer
 
 from medchain.cli.options import CliState, JsonOpt, address_arg, console, output, state
 from medchain.errors import InputError
-from medchain.gs1 import parse_yymmdd
 from medchain.lazy import lazy
-from medchain.store import Connection, default_store_path, open_store
 from medchain.text import check_json_depth, is_digits
 from medchain.timefmt import iso
 
@@ -23,6 +21,7 @@ if TYPE_CHECKING:
     from medchain import drugs as svc
     from medchain import qr as qr_mod
     from medchain import serials as serials_mod
+    from medchain.store import Connection
 else:
     svc = lazy("medchain.drugs")
     qr_mod = lazy("medchain.qr")
@@ -50,12 +49,16 @@ def _drugs(st: CliState) -> Any:
 
 
 def _store(st: CliState, path: Path | None) -> Connection:
+    from medchain.store import default_store_path, open_store
+
     return open_store(path or default_store_path(st.w3().eth.chain_id))
 
 
 def _expiry(text: str) -> dt.date:
     value = text.strip()
     if len(value) == 6 and is_digits(value):
+        from medchain.gs1 import parse_yymmdd  # (biip loads in ~50 ms: only when a date is parsed)
+
         return parse_yymmdd(value)
     try:
         return dt.date.fromisoformat(value)

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from medchain.cli.options import JsonOpt, output, state
 from medchain.errors import InputError
 from medchain.gs1 import DEFAULT_RESOLVER, build_digital_link, parse_drug_code, parse_yymmdd
-from medchain.qr import decode_png, read_serials, save_qr, write_labels
+from medchain.lazy import lazy
+
+if TYPE_CHECKING:
+    from medchain import qr as qr_mod
+else:
+    qr_mod = lazy("medchain.qr")  # segno and the PNG/SVG writers: only when a code is drawn
 
 app = typer.Typer(help="QR codes and pack labels (GS1 Digital Link URIs).")
 
@@ -39,7 +44,7 @@ def qr(
     st = state(ctx, json_out)
     code = parse_drug_code(scan)
     uri = build_digital_link(code, resolver)
-    save_qr(uri, out, scale=scale, error=_ec(ec))
+    qr_mod.save_qr(uri, out, scale=scale, error=_ec(ec))
     output(st, {"file": str(out), "uri": uri, "element_string": code.hri()})
 
 
@@ -70,14 +75,15 @@ def labels(
         code = replace(code, expiry=date)
     if code.expiry is None:
         raise InputError("the batch has no expiry: give (17)YYMMDD in BATCH or --expiry YYMMDD")
-    written = write_labels(
-        code, read_serials(serials), out, resolver=resolver, fmt=fmt.lower(), scale=scale, error=_ec(ec)
+    written = qr_mod.write_labels(
+        code, qr_mod.read_serials(serials), out, resolver=resolver, fmt=fmt.lower(), scale=scale,
+        error=_ec(ec),
     )
     if verify:
         if fmt.lower() != "png":
             raise InputError("--verify reads PNG labels only (use --format png)")
         for label in written:
-            if decode_png(label.path) != [label.uri]:
+            if qr_mod.decode_png(label.path) != [label.uri]:
                 raise InputError(f"label {label.path.name} does not decode back to {label.uri}")
     rows = [{"file": lb.path.name, "serial": lb.serial, "uri": lb.uri} for lb in written]
     summary = {

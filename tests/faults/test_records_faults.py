@@ -1,7 +1,7 @@
 """Fault injection for `medchain records` against a private Anvil (issue #8 item 4).
 
-tests/medchain/records/test_records_crash.py already SIGKILLs the *tool* at every journal step and restarts the node
-after such a kill. The faults here hit the *node* while the tool keeps running:
+tests/medchain/records/test_records_crash.py already SIGKILLs the *tool* at every journal step and restarts
+the node after such a kill. The faults here hit the *node* while the tool keeps running:
 
 (a) the node restarts from its saved state while the tool waits for its batch receipt;
 (b) the node drops the pending anchoring transaction (`anvil_dropTransaction`);

@@ -46,8 +46,10 @@ for args in (["--help"], ["--version"], *([name, "--help"] for name in root.list
 print(json.dumps(seen))
 """
 
-#: the chain, crypto and web stacks: only commands that talk to a chain, sign, encrypt or serve load them
+#: the chain, crypto and web stacks, the GS1 parser and the QR/image writers: only commands that talk to a
+#: chain, sign, encrypt, serve, parse a scan or draw a code load them
 HEAVY = (
+    *("biip", "segno", "PIL"),
     *("web3", "eth_account", "eth_abi", "eth_utils", "eth_keys", "eth_hash", "hexbytes", "rlp"),
     *("requests", "aiohttp", "websockets", "cryptography", "Crypto", "fastapi", "starlette", "uvicorn"),
     "brownie",
