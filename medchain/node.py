@@ -215,10 +215,10 @@ class Anvil(LocalNode):
             cmd += ["--state", str(self.state_file), "--state-interval", "1", "--preserve-historical-states"]
         if self.gas_price is not None:
             cmd += ["--gas-price", str(self.gas_price), "--block-base-fee-per-gas", str(self.gas_price)]
-        if self.gas_price == 0:
-            # else eth_gasPrice still suggests base fee + Anvil's 1 gwei minimum tip, and a tool that follows
-            # the suggestion (brownie, a wallet) needs ETH a patient does not have
-            cmd += ["--disable-min-priority-fee"]
+        # Not --disable-min-priority-fee: it makes eth_gasPrice answer 0, but Anvil 1.7.1 then cannot fill
+        # the fees of an eth_sendTransaction that gives none ("max priority fee per gas higher than max fee
+        # per gas"), which breaks web3.py's send_transaction from node accounts. eth_gasPrice stays base fee
+        # (0) + Anvil's 1 gwei minimum tip as a suggestion; a 0-fee transaction is accepted all the same.
         return cmd + self.extra_args
 
     def start(self, timeout: float = 20.0) -> Anvil:
