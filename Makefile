@@ -102,7 +102,7 @@ abi: compile
 test: compile
 	$(PY) -m ruff check medchain tests scripts
 	$(PY) -m mypy
-	$(PY) -m pytest tests -q -n 2
+	$(PY) -m pytest tests -q -n 2 --durations=15
 	$(PY) tools/coverage.py
 
 demo: compile
