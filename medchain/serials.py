@@ -11,6 +11,8 @@ and proofs equal those of ``StandardMerkleTree.of(values, ["bytes32", "string"])
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +80,31 @@ def serial_inner_hash(batch: bytes, serial: str) -> bytes:
 def verify_serial(root: bytes, batch: bytes, serial: str, proof: Sequence[bytes]) -> bool:
     """Off-chain check of a serial proof (same result as DrugTrace.verify's `genuine`)."""
     return verify_proof(root, SERIAL_LEAF_ENCODING, (batch, serial), proof)
+
+
+#: below this many bits of guessing work per serial, a published tree's leaf hashes give the serials away
+GUESSABLE_BITS = 64
+
+
+def guessable_serials(serials: Sequence[str]) -> str | None:
+    """Why a batch's serials could be listed offline from its published leaf hashes (SECURITY.md, "Published
+    serial trees"), or None when they look random enough. Two signs: numbers counted up after a common prefix
+    (A000001, A000002 …), or too little variety to need ``GUESSABLE_BITS`` bits of guessing."""
+    if not serials:
+        return None
+    prefix = os.path.commonprefix(list(serials)) if len(serials) > 1 else ""
+    rests = [s[len(prefix):] for s in serials]
+    if all(rest and is_digits(rest) for rest in rests):
+        numbers = [int(rest) for rest in rests]
+        span = max(numbers) - min(numbers) + 1
+        if span <= 100 * len(numbers):
+            return f"the serials count up after {prefix!r} ({serials[0]}, …): anyone can list them offline"
+    alphabet = {c for rest in rests for c in rest}
+    shortest = min(len(rest) for rest in rests)
+    bits = shortest * math.log2(max(len(alphabet), 2))
+    if bits < GUESSABLE_BITS:
+        return f"the serials carry about {bits:.0f} bits of randomness (under {GUESSABLE_BITS}): guessable"
+    return None
 
 
 @dataclass(frozen=True)

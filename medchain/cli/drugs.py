@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from medchain.cli.options import CliState, JsonOpt, address_arg, console, output, state
+from medchain.cli.options import CliState, JsonOpt, address_arg, console, err_console, output, state
 from medchain.errors import InputError
 from medchain.lazy import lazy
 from medchain.text import check_json_depth, is_digits
@@ -256,6 +256,12 @@ def batch_commission(
     data = _data(result)
     if publish is not None:
         data["published"] = str(_publish(st, store, bytes.fromhex(result.batch_id[2:]), publish))
+    weak = serials_mod.guessable_serials(values)
+    if weak is not None:
+        data["warning"] = f"{weak}; use random serials before publishing trees (SECURITY.md)"
+        err_console().print(
+            f"warning: {data['warning']}", style="yellow", highlight=False, markup=False, soft_wrap=True
+        )
     output(st, data)
 
 

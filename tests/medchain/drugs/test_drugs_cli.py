@@ -135,6 +135,7 @@ def commissioned(d: DrugsCli, tmp_path: Path, count: int = 12) -> dict[str, Any]
 def test_full_pack_lifecycle(drugs: DrugsCli, tmp_path: Path) -> None:
     batch = commissioned(drugs, tmp_path)
     assert (batch["quantity"], batch["already_commissioned"]) == (12, False)
+    assert "the serials count up after 'S00' (S0000, …)" in batch["warning"]  # S0000 … S0011
     tree = tmp_path / "tree.json"
     exported = drugs.json(MAKER, "batch", "export-tree", f"{GTIN}/{LOT}", "--out", str(tree))
     assert (exported["serials"], exported["root"]) == (12, batch["serial_root"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 import time
@@ -19,6 +20,7 @@ from medchain.serials import (
     batch_id,
     gtin14,
     gtin_number,
+    guessable_serials,
     multi_proof,
     serial_inner_hash,
     serial_leaf,
@@ -246,3 +248,22 @@ def test_whole_source_is_the_empty_multiproof_of_the_root():
     whole = whole_source(tree, 5)
     assert whole.as_arg() == (5, [], [tree.root], [])
     assert multi_proof(tree.tree, []) == ([], [tree.root], [])  # as OZ's getMultiProof([])
+
+
+def test_guessable_serials_are_named_and_random_ones_pass() -> None:
+    """A published tree's leaf hashes give away serials that can be guessed (SECURITY.md)."""
+    counted = [f"A{i:06d}" for i in range(1, 501)]
+    assert guessable_serials(counted) == (
+        "the serials count up after 'A000' (A000001, …): anyone can list them offline"
+    )
+    sparse = [f"{n:09d}" for n in (3, 10**8 + 7, 5 * 10**8 + 1)]  # numbers, but far apart: by the bits rule
+    # 9 digits drawn from 5 symbols seen (0, 1, 3, 5, 7): 9 * log2(5) = 20.9 bits
+    assert guessable_serials(sparse) == "the serials carry about 21 bits of randomness (under 64): guessable"
+    rng = random.Random(17)
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    strong = ["".join(rng.choice(alphabet) for _ in range(14)) for _ in range(200)]
+    assert guessable_serials(strong) is None  # 14 of 32 symbols: 70 bits
+    assert guessable_serials([s[:12] for s in strong]) is not None  # 12 of them: 60 bits
+    one = guessable_serials(["SN0001"])  # 6 characters of 4 symbols seen
+    assert one == "the serials carry about 12 bits of randomness (under 64): guessable"
+    assert guessable_serials([]) is None
