@@ -46,24 +46,49 @@ DATA_CLASSES: dict[str, int] = {
     "INFECTIOUS_DISEASE": 10,
 }
 DATA_CLASS_NAMES: dict[int, str] = {v: k for k, v in DATA_CLASSES.items()}
+
+#: claim rejection reason codes (uint16 on chain; any 1..65535 is accepted, these have names)
+REJECT_REASONS: dict[str, int] = {
+    "NOT_COVERED": 1,
+    "INSUFFICIENT_EVIDENCE": 2,
+    "DUPLICATE": 3,
+    "POLICY_EXCLUSION": 4,
+    "LIMIT_EXCEEDED": 5,
+    "NOT_MEDICALLY_NECESSARY": 6,
+    "FRAUD_SUSPECTED": 7,
+    "OTHER": 99,
+}
+REASON_NAMES: dict[int, str] = {v: k for k, v in REJECT_REASONS.items()}
 ALL_CLASSES = (1 << len(DATA_CLASSES)) - 1
 
 
-def _lookup(kind: str, table: dict[str, int], text: str | int) -> int:
+def _lookup(kind: str, table: dict[str, int], text: str | int, numbers: range | None = None) -> int:
+    """A code from its name in `table` or its number: a number in `table`, or any in `numbers` when given
+    (codes whose every value is valid and only some have names)."""
     if isinstance(text, int) or is_digits(str(text).strip()):
         value = int(str(text).strip())  # (int() does not strip everything str.strip() does, e.g. "\x1f")
+        if numbers is not None:
+            if value in numbers:
+                return value
+            raise InputError(f"{kind} code {value} must be {numbers.start}..{numbers.stop - 1}")
         if value in table.values():
             return value
         raise InputError(f"unknown {kind} {value} (known: {', '.join(f'{k}={v}' for k, v in table.items())})")
     key = str(text).strip().upper().replace("-", "_").replace(" ", "_")
     if key not in table:
-        raise InputError(f"unknown {kind} {text!r} (known: {', '.join(table)})")
+        more = ", or a number" if numbers is not None else ""
+        raise InputError(f"unknown {kind} {text!r} (known: {', '.join(table)}{more})")
     return table[key]
 
 
 def parse_purpose(text: str | int) -> int:
     """Purpose code from a name (``CLAIM``) or number (``2``)."""
     return _lookup("purpose", PURPOSES, text)
+
+
+def parse_reason(text: str | int) -> int:
+    """A claim rejection reason code from a name (``NOT_COVERED``) or any number 1..65535."""
+    return _lookup("reason", REJECT_REASONS, text, range(1, 0x10000))
 
 
 def parse_data_class(text: str | int) -> int:

@@ -30,15 +30,12 @@ from medchain.claims.decisions import (
     Decision,
     approve,
     escalate,
-    parse_reason,
     pay,
     reject,
     withdraw,
 )
 from medchain.claims.onchain import (
     CLAIM_PURPOSE,
-    REASON_NAMES,
-    REJECT_REASONS,
     STATUS_NAMES,
     ClaimInfo,
     EvidenceStatus,
@@ -52,6 +49,7 @@ from medchain.claims.payouts import collect_payouts, payout_status
 from medchain.claims.preflight import Preflight, preflight
 from medchain.claims.queue import HistoryEvent, QueueItem, history, queue
 from medchain.claims.submit import Outcome, Progress, SubmitResult, submit_claims
+from medchain.codes import REASON_NAMES, REJECT_REASONS, parse_reason
 from medchain.money import UINT96_MAX, UINT128_MAX, Currency
 from medchain.store.claims import ClaimJournal
 

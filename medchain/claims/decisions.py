@@ -10,10 +10,8 @@ from web3.types import TxReceipt
 
 from medchain import tx
 from medchain.chain import Signer
-from medchain.claims.onchain import REJECT_REASONS, ClaimInfo, get_claim
+from medchain.claims.onchain import ClaimInfo, get_claim
 from medchain.contracts import Suite
-from medchain.errors import InputError
-from medchain.text import is_digits
 
 
 @dataclass(frozen=True)
@@ -67,14 +65,3 @@ def _decision(suite: Suite, claim_id: int, outcome: str, receipt: TxReceipt) -> 
     return Decision(get_claim(suite, claim_id), outcome, Web3.to_hex(receipt["transactionHash"]))
 
 
-def parse_reason(text: str | int) -> int:
-    """A rejection reason code from a name (``NOT_COVERED``) or number (1..65535)."""
-    if isinstance(text, int) or is_digits(str(text).strip()):
-        code = int(str(text).strip())
-        if 1 <= code <= 0xFFFF:
-            return code
-        raise InputError(f"reason code {code} must be 1..65535")
-    key = str(text).strip().upper().replace("-", "_").replace(" ", "_")
-    if key not in REJECT_REASONS:
-        raise InputError(f"unknown reason {text!r} (known: {', '.join(REJECT_REASONS)}, or a number)")
-    return REJECT_REASONS[key]

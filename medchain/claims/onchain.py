@@ -22,18 +22,6 @@ CLAIM_PURPOSE = PURPOSES["CLAIM"]
 #: IClaimsManager.ClaimStatus, by value
 STATUS_NAMES = ("None", "Submitted", "Approved", "Rejected", "Withdrawn", "Escalated", "Paid")
 SUBMITTED, APPROVED, REJECTED, WITHDRAWN, ESCALATED, PAID = range(1, 7)
-#: rejection reason codes (uint16 on chain; any 1..65535 is accepted, these have names)
-REJECT_REASONS: dict[str, int] = {
-    "NOT_COVERED": 1,
-    "INSUFFICIENT_EVIDENCE": 2,
-    "DUPLICATE": 3,
-    "POLICY_EXCLUSION": 4,
-    "LIMIT_EXCEEDED": 5,
-    "NOT_MEDICALLY_NECESSARY": 6,
-    "FRAUD_SUSPECTED": 7,
-    "OTHER": 99,
-}
-REASON_NAMES = {v: k for k, v in REJECT_REASONS.items()}
 
 
 def currency(suite: Suite) -> Currency:
