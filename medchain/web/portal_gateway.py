@@ -22,6 +22,7 @@ from web3 import Web3
 
 from medchain import consortium, tx
 from medchain.addresses import ZERO_ADDRESS, checked_address
+from medchain.codes import PURPOSES
 from medchain.contracts import Suite
 from medchain.errors import InputError
 from medchain.gateway.client import BINARY, Gateway
@@ -84,7 +85,7 @@ class PortalGateways:
             },
             "hospitals": [{"hospital": g.hospital, "name": g.name} for g in self.gateways()],
             "lifetime": REQUEST_LIFETIME,
-            "purpose": 1,  # TREATMENT (self-access needs no consent; the gateway lists every class)
+            "purpose": PURPOSES["TREATMENT"],  # (self-access needs no consent; the gateway lists every class)
         }
 
     def gateways(self) -> list[Gateway]:
