@@ -21,16 +21,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import rfc8785
-from eth_utils import is_address
+from eth_utils import is_address, to_canonical_address
 
 from medchain.errors import InputError
 from medchain.merkle import RECORD_LEAF_ENCODING, abi_encode, keccak256, leaf_hash
-from medchain.text import check_json_depth
+from medchain.text import MAX_JSON_DEPTH, check_json_depth
 
 __all__ = [
     "METHOD_BYTES",
@@ -39,8 +41,10 @@ __all__ = [
     "canonical_fhir",
     "hash_bytes",
     "hash_file",
+    "hash_fhir_line",
     "parse_hash",
     "patient_commitment",
+    "patient_commitments",
     "random_salt",
     "record_leaf",
 ]
@@ -119,6 +123,68 @@ def hash_file(path: str | os.PathLike[str], *, mode: str = "auto", validate: boo
     return hash_bytes(data, source=str(p), mode=mode, validate=validate)
 
 
+# Quick path for FHIR NDJSON lines (hash_fhir_line): the C json encoder writes RFC 8785 output for JSON
+# whose keys sort alike by code point and by UTF-16 unit (no character above U+FFFF), whose strings hold no
+# lone surrogate and whose integers are safe (at most 15 characters); numbers parsed as doubles are written by
+# rfc8785 itself, carried through the encoder as marked strings. A line it cannot vouch for takes hash_bytes.
+_QUICK_REFUSES_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+_QUICK_REFUSES_ASTRAL = re.compile(rb"[\xf0-\xff]")
+_MARK = "\x00"  # never in a parsed string: the refused \u0000 escape is the only way to write it in JSON
+_MARK_OPEN, _MARK_CLOSE = b'"\\u0000', b'\\u0000"'
+_number_marks: dict[str, str] = {}
+
+
+def hash_fhir_line(data: bytes, source: str) -> HashResult:
+    """``hash_bytes(data, source=source, mode="fhir")``, the same result (or error) about 3x faster for the
+    common FHIR resource: one NDJSON line of a bulk export."""
+    quick = _quick_fhir(data, source)
+    return quick if quick is not None else hash_bytes(data, source=source, mode="fhir")
+
+
+def _quick_fhir(data: bytes, source: str) -> HashResult | None:
+    if data.count(b"{") + data.count(b"[") > MAX_JSON_DEPTH:
+        return None  # (all its brackets nesting could not pass check_json_depth either)
+    if (b"\\u" in data and _QUICK_REFUSES_ESCAPE.search(data)) or _QUICK_REFUSES_ASTRAL.search(data):
+        return None
+    try:
+        resource = _QUICK_DECODER.decode(data.decode("utf-8"))
+    except (ValueError, RecursionError):  # malformed or not canonicalisable: hash_bytes says why
+        return None
+    if not isinstance(resource, dict):
+        return None
+    kind = resource.get("resourceType")
+    if not isinstance(kind, str) or not kind or _MARK in kind:
+        return None
+    for key in STATIC_VIEW_DROPS:
+        resource.pop(key, None)
+    text = _QUICK_ENCODER.encode(resource)
+    canonical = text.encode("utf-8").replace(_MARK_OPEN, b"").replace(_MARK_CLOSE, b"")
+    return HashResult(hashlib.sha256(canonical).digest(), METHOD_FHIR, source, len(data), kind)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("duplicate key")
+    return out
+
+
+def _safe_int(literal: str) -> int:
+    if len(literal) > 15:  # maybe beyond 2^53 - 1, which RFC 8785 refuses: hash_bytes decides
+        raise ValueError("long integer")
+    return int(literal)
+
+
+def _number_mark(literal: str) -> str:
+    """A JSON number with a fraction or exponent, as ``_MARK + its RFC 8785 form + _MARK`` (cached)."""
+    mark = _number_marks.get(literal)
+    if mark is None:
+        mark = _MARK + rfc8785.dumps(float(literal)).decode("ascii") + _MARK  # NaN, +-Infinity: ValueError
+        if len(_number_marks) < 65536:
+            _number_marks[literal] = mark
+    return mark
+
+
 def canonical_fhir(resource: dict[str, Any], *, source: str = "<resource>") -> bytes:
     """RFC 8785 canonical JSON of a FHIR resource's #static view (top-level ``text`` and ``meta`` dropped)."""
     view = {key: value for key, value in resource.items() if key not in STATIC_VIEW_DROPS}
@@ -165,6 +231,12 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+_QUICK_DECODER = json.JSONDecoder(
+    object_pairs_hook=_unique_keys, parse_float=_number_mark, parse_int=_safe_int, parse_constant=_no_constant
+)
+_QUICK_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _validate_fhir(resource: dict[str, Any], source: str) -> None:
@@ -222,6 +294,16 @@ def patient_commitment(patient: str, salt: bytes) -> bytes:
         raise InputError(f"patient {patient!r} is not an address")
     # lower case: the same 20 bytes, and the encoder needs no EIP-55 checksum (~110 µs per call saved)
     return keccak256(abi_encode(["address", "bytes32"], [patient.lower(), parse_hash(salt, "salt")]))
+
+
+def patient_commitments(patient: str, salts: Sequence[bytes]) -> list[bytes]:
+    """:func:`patient_commitment` of one patient with each of ``salts``, the same commitments faster (the
+    address is checked and converted once and given to the encoder as its 20 bytes)."""
+    if not is_address(patient):
+        raise InputError(f"patient {patient!r} is not an address")
+    address = to_canonical_address(patient)
+    types = ["address", "bytes32"]
+    return [keccak256(abi_encode(types, [address, parse_hash(salt, "salt")])) for salt in salts]
 
 
 def record_leaf(record_hash: bytes, commitment: bytes, data_class: int) -> bytes:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from medchain.codes import DATA_CLASSES
 from medchain.errors import InputError
-from medchain.hashing import HashResult, hash_bytes
+from medchain.hashing import HashResult, hash_fhir_line
 
 __all__ = ["DEFAULT_CLASSES", "SUFFIXES", "class_of", "is_ndjson", "resources"]
 
@@ -62,7 +62,7 @@ def resources(path: Path) -> Iterator[tuple[int, HashResult]]:
                 continue
             where = f"{path} line {number}"
             try:
-                result = hash_bytes(line, source=where, mode="fhir")
+                result = hash_fhir_line(line, where)
             except InputError as exc:
                 raise InputError(f"{exc} (nothing from {path.name} anchored; fix it and re-run)") from None
             yield number, result

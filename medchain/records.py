@@ -34,12 +34,13 @@ from medchain.hashing import (
     hash_file,
     parse_hash,
     patient_commitment,
+    patient_commitments,
     record_leaf,
 )
 from medchain.journal import Item, Journal, JournalItem, Submission, fault_point
 from medchain.merkle import RECORD_LEAF_ENCODING, StandardMerkleTree, hash_leaves, process_proof
 from medchain.openings import RecordOpening
-from medchain.salts import derive_salt
+from medchain.salts import derive_salt, derive_salts
 from medchain.timefmt import iso
 
 __all__ = [
@@ -67,6 +68,7 @@ ZERO32 = b"\x00" * 32
 ORIGINS = {0: "none", 1: "single", 2: "batch"}
 MANY_CHUNK = 200  # records per anchorMany transaction (~5.2 M gas)
 MAX_ACCESS_CHUNK = 256  # RecordRegistry.MAX_ACCESS_BATCH
+_EXPORT_CHUNK = 4096  # export records whose salts and commitments are encoded together
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -198,23 +200,45 @@ def collect_export_inputs(
     klass = parse_data_class(data_class) if data_class is not None else None
     files = [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
     total = sum(_line_count(p) if ndjson.is_ndjson(p) else 1 for p in files)
+    address = checked_address(patient, "patient")
     items: list[Item] = []
-    cache: dict[str, str] = {}
+    pending: list[tuple[HashResult, int]] = []  # hashed lines whose salts and commitments come in one go
     for path in files:
         if not ndjson.is_ndjson(path):
             if klass is None:
                 raise InputError(f"{path}: not NDJSON, so it needs --class (the class of such files)")
-            items.append(item_for(journal, hospital, hash_file(path, mode=mode), patient, klass, cache))
+            items += _export_items(journal, hospital, address, pending)
+            pending = []
+            items.append(item_for(journal, hospital, hash_file(path, mode=mode), address, klass))
             continue
         for _, result in ndjson.resources(path):
-            items.append(item_for(journal, hospital, result, patient, ndjson.class_of(result, klass), cache))
-            if progress is not None and len(items) % 4096 == 0:
-                progress("hash", len(items), total)
+            pending.append((result, ndjson.class_of(result, klass)))
+            if len(pending) == _EXPORT_CHUNK:
+                items += _export_items(journal, hospital, address, pending)
+                pending = []
+                if progress is not None:
+                    progress("hash", len(items), total)
+    items += _export_items(journal, hospital, address, pending)
     if not items:
         raise InputError(f"{target}: the export has no resources")
     if progress is not None:
         progress("hash", len(items), len(items))
     return items
+
+
+def _export_items(
+    journal: Journal, hospital: str, patient: str, pending: Sequence[tuple[HashResult, int]]
+) -> list[Item]:
+    """:func:`item_for` of many hashed records of one (checked) patient: salts and commitments ABI-encoded
+    in one call each."""
+    if not pending:
+        return []
+    salts = derive_salts(journal.salt_key(hospital), patient, [(r.record_hash, k) for r, k in pending])
+    commitments = patient_commitments(patient, salts)
+    return [
+        Item(r.record_hash, commitment, k, r.method, r.source, patient)
+        for (r, k), commitment in zip(pending, commitments, strict=True)
+    ]
 
 
 def _line_count(path: Path) -> int:
