@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medchain.errors import InputError
-from medchain.hashing import hash_bytes, hash_file
+from medchain.hashing import hash_fhir_line, hash_file
 from medchain.ndjson import SUFFIXES as NDJSON_SUFFIXES
 
 __all__ = ["Catalogue", "Source", "ndjson_lines"]
@@ -114,7 +114,7 @@ class Catalogue:
         out = []
         for number, offset, line in ndjson_lines(path):
             try:
-                result = hash_bytes(line, source=f"{path} line {number}", mode="fhir")
+                result = hash_fhir_line(line, f"{path} line {number}")
             except InputError as exc:
                 self.skipped.append(str(exc))
                 continue

@@ -178,13 +178,20 @@ class GatewayClient:
             return _body(gateway, response)
 
 
+def outcome_issue(body: Any) -> dict[str, Any]:
+    """The first issue of a gateway's FHIR OperationOutcome (its `code` and one-line `diagnostics`), or {}."""
+    issues = body.get("issue") if isinstance(body, dict) else None
+    first = issues[0] if isinstance(issues, list) and issues else None
+    return first if isinstance(first, dict) else {}
+
+
 def _body(gateway: Gateway, response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
         body = None
     if response.status_code != 200:
-        issue = ((body or {}).get("issue") or [{}])[0] if isinstance(body, dict) else {}
+        issue = outcome_issue(body)
         detail = issue.get("diagnostics") or response.reason_phrase
         raise GatewayRefused(
             f"gateway of {gateway.label} refused ({response.status_code} {issue.get('code', '')}): {detail}",

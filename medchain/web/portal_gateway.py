@@ -25,7 +25,7 @@ from medchain.addresses import ZERO_ADDRESS, checked_address
 from medchain.codes import PURPOSES
 from medchain.contracts import Suite
 from medchain.errors import InputError
-from medchain.gateway.client import BINARY, Gateway
+from medchain.gateway.client import BINARY, Gateway, outcome_issue
 from medchain.gateway.crypto import CIPHER
 from medchain.gateway.errors import GatewayRefused, GatewayUnavailable
 from medchain.gateway.exchange import hospital_gateways
@@ -170,9 +170,7 @@ class PortalGateways:
         except ValueError:
             answer = None
         if status != 200:
-            issue = {}
-            if isinstance(answer, dict) and isinstance(answer.get("issue"), list) and answer["issue"]:
-                issue = answer["issue"][0] if isinstance(answer["issue"][0], dict) else {}
+            issue = outcome_issue(answer)
             reason = str(issue.get("diagnostics") or f"HTTP {status}").splitlines()[0]
             raise GatewayRefused(
                 f"{who}'s gateway refused ({status}): {reason}", status, str(issue.get("code", ""))
