@@ -38,7 +38,7 @@ from medchain.reverts import decode_revert
 LONG = os.environ.get("MEDCHAIN_PROFILE") == "long"
 SETTINGS = settings(
     derandomize=not LONG,  # CI: the same sequences every run (a red CI is a regression); long: random
-    max_examples=150 if LONG else 25,
+    max_examples=150 if LONG else 15,
     stateful_step_count=60 if LONG else 30,
     deadline=None,
     database=None,

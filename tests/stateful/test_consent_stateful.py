@@ -34,7 +34,7 @@ from medchain.reverts import decode_revert
 LONG = os.environ.get("MEDCHAIN_PROFILE") == "long"
 SETTINGS = settings(
     derandomize=not LONG,  # CI: the same sequences every run (a red CI is a regression); long: random
-    max_examples=250 if LONG else 25, stateful_step_count=50 if LONG else 25, deadline=None, database=None
+    max_examples=250 if LONG else 15, stateful_step_count=50 if LONG else 25, deadline=None, database=None
 )
 
 DAY = 86_400

@@ -25,7 +25,7 @@ from web3.exceptions import ContractLogicError
 LONG = os.environ.get("MEDCHAIN_PROFILE") == "long"
 SETTINGS = settings(
     derandomize=not LONG,  # CI: the same sequences every run (a red CI is a regression); long: random
-    max_examples=200 if LONG else 15,
+    max_examples=200 if LONG else 10,
     stateful_step_count=40 if LONG else 15,
     deadline=None,
     database=None,

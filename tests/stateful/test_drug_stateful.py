@@ -28,7 +28,7 @@ from medchain.serials import SerialTree, gtin_number, serial_set
 LONG = os.environ.get("MEDCHAIN_PROFILE") == "long"
 SETTINGS = settings(
     derandomize=not LONG,  # CI: the same sequences every run (a red CI is a regression); long: random
-    max_examples=150 if LONG else 15,
+    max_examples=150 if LONG else 10,
     stateful_step_count=50 if LONG else 25,
     deadline=None,
     database=None,
